@@ -1,0 +1,64 @@
+"""The one door to pandoc: find the bundled binary, run it, report failures with their stderr.
+
+Pandoc comes from the pypandoc-binary wheel, never from the system: Debian's pandoc is too old to
+write Typst. We run the binary directly rather than through pypandoc.convert_*, which adds ~65 ms a
+call and hides the exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+from pathlib import Path
+
+from briefgen.errors import ToolError
+
+TIMEOUT_SECONDS = 300
+
+
+@functools.cache
+def executable() -> str:
+    """Path to the pandoc bundled with pypandoc-binary."""
+    try:
+        import pypandoc
+    except ImportError as error:  # pragma: no cover - a broken install
+        raise ToolError("finding pandoc", "the pypandoc-binary package is not installed") from error
+    path = Path(pypandoc.__file__).parent / "files" / "pandoc"
+    if not path.is_file():
+        raise ToolError("finding pandoc", f"no pandoc binary at {path}; reinstall pypandoc-binary")
+    return str(path)
+
+
+@functools.cache
+def version() -> str:
+    """The bundled pandoc's version, e.g. '3.9'."""
+    out = run(["--version"], b"", what="asking pandoc for its version").decode()
+    return out.split()[1]
+
+
+def run(args: list[str], stdin: bytes, *, what: str, cwd: Path | None = None,
+        epoch: int | None = None) -> bytes:
+    """Run pandoc with `args`, feeding `stdin`; return its stdout or raise ToolError.
+
+    Pandoc warnings are failures: a missing citation or resource must not pass silently.
+    """
+    env = dict(os.environ)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    command = [executable(), "--fail-if-warnings", *args] if args != ["--version"] else \
+        [executable(), *args]
+    try:
+        completed = subprocess.run(
+            command, input=stdin, capture_output=True, cwd=cwd, env=env,
+            timeout=TIMEOUT_SECONDS, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"pandoc ({what})", f"no answer after {TIMEOUT_SECONDS} s",
+                        " ".join(command)) from None
+    except OSError as error:
+        raise ToolError(f"pandoc ({what})", str(error), " ".join(command)) from None
+    if completed.returncode != 0:
+        raise ToolError(f"pandoc ({what})", completed.stderr.decode("utf-8", "replace"),
+                        " ".join(command), completed.returncode)
+    return completed.stdout

@@ -1,0 +1,178 @@
+"""Load `briefgen.yaml`: the vocabularies every other file is checked against, and the defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import babel
+
+from briefgen.errors import Problem, ProblemsError, did_you_mean, problem
+from briefgen.yamlfile import load_yaml_mapping
+
+PROJECT_FILE = "briefgen.yaml"
+FORMATS = ("html", "pdf", "docx", "odt", "epub", "md")
+VOCABULARIES = ("audiences", "use_cases", "rights", "kinds")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# Each top-level key of briefgen.yaml, with what it holds (used for "did you mean" and the docs).
+PROJECT_KEYS = {
+    "name": "the name of this body of briefs",
+    "publisher": "who publishes the briefs (printed on them)",
+    "date": "the build date printed in briefs (SOURCE_DATE_EPOCH overrides it)",
+    "locales": "source: the locale blocks are written in; available: every locale briefs are built in",
+    "audiences": "audience id -> label",
+    "use_cases": "use case id -> label",
+    "rights": "right id -> label",
+    "kinds": "block kind id -> what such a block holds",
+    "defaults": "formats and csl used by recipes that don't set their own",
+}
+DEFAULT_KEYS = {"formats": "output formats", "csl": "citation style (a name in styles/ or a path)"}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A briefgen project: where it is, its vocabularies and its defaults."""
+
+    root: Path
+    name: str
+    publisher: str
+    date: dt.date
+    source_locale: str
+    locales: tuple[str, ...]
+    vocabularies: dict[str, dict[str, str]] = field(hash=False)
+    formats: tuple[str, ...] = FORMATS
+    csl: str = "chicago-author-date"
+
+    def label(self, vocabulary: str, value: str) -> str:
+        return self.vocabularies[vocabulary].get(value, value)
+
+    @property
+    def build_timestamp(self) -> int:
+        """Seconds since the epoch for embedded timestamps: SOURCE_DATE_EPOCH, else the project date."""
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if epoch.isdigit():
+            return int(epoch)
+        midnight = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.UTC)
+        return int(midnight.timestamp())
+
+    @property
+    def build_date(self) -> dt.date:
+        return dt.datetime.fromtimestamp(self.build_timestamp, tz=dt.UTC).date()
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds a briefgen.yaml."""
+    for folder in (start, *start.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    return None
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate briefgen.yaml; raise ProblemsError listing everything wrong with it."""
+    path = root / PROJECT_FILE
+    data, lines = load_yaml_mapping(path, root)
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(problem(path, lines.get(key, 0), message, root))
+
+    for key in sorted(set(data) - set(PROJECT_KEYS)):
+        report(key, f'unknown key "{key}"{did_you_mean(key, PROJECT_KEYS)}.')
+
+    vocabularies: dict[str, dict[str, str]] = {}
+    for name in VOCABULARIES:
+        vocabularies[name] = _vocabulary(data.get(name), name, report)
+
+    source, available = _locales(data.get("locales"), report)
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        report("defaults", 'the key "defaults" must be a mapping (formats, csl).')
+        defaults = {}
+    for key in sorted(set(defaults) - set(DEFAULT_KEYS)):
+        report("defaults", f'unknown key "defaults.{key}"{did_you_mean(key, DEFAULT_KEYS)}.')
+    formats = parse_formats(defaults.get("formats", list(FORMATS)), lambda m: report("defaults", m))
+    csl = defaults.get("csl", "chicago-author-date")
+    if not isinstance(csl, str) or not csl:
+        report("defaults", 'the key "defaults.csl" must be the name of a citation style.')
+        csl = "chicago-author-date"
+
+    date = data.get("date", dt.date(2021, 1, 1))
+    if not isinstance(date, dt.date):
+        report("date", f'the key "date" must be a date like 2021-01-15, not "{date}".')
+        date = dt.date(2021, 1, 1)
+
+    if problems:
+        raise ProblemsError(problems)
+    return Project(
+        root=root,
+        name=str(data.get("name", root.name)),
+        publisher=str(data.get("publisher", "")),
+        date=date,
+        source_locale=source,
+        locales=available,
+        vocabularies=vocabularies,
+        formats=formats,
+        csl=csl,
+    )
+
+
+def parse_formats(value: Any, report: Any) -> tuple[str, ...]:
+    """Validate a list of format names; report unknown ones with a suggestion."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        report(f"formats must be a list of: {', '.join(FORMATS)}.")
+        return FORMATS
+    formats = []
+    for name in value:
+        if name not in FORMATS:
+            report(f'unknown format "{name}"{did_you_mean(str(name), FORMATS)}.')
+        elif name not in formats:
+            formats.append(name)
+    return tuple(formats) or FORMATS
+
+
+def _vocabulary(value: Any, name: str, report: Any) -> dict[str, str]:
+    if value is None:
+        report(name, f'the key "{name}" is missing: list the allowed {name} with a label each.')
+        return {}
+    if isinstance(value, list):
+        value = {str(item): str(item) for item in value}
+    if not isinstance(value, dict) or not value:
+        report(name, f'the key "{name}" must map each allowed value to a label.')
+        return {}
+    vocabulary: dict[str, str] = {}
+    for key, label in value.items():
+        if not SLUG.match(str(key)):
+            report(name, f'"{key}" in {name} is not a valid id (use a-z, 0-9 and hyphens).')
+        elif key == "all":
+            report(name, f'"all" is reserved and cannot be one of the {name}.')
+        else:
+            vocabulary[str(key)] = str(label)
+    return vocabulary
+
+
+def _locales(value: Any, report: Any) -> tuple[str, tuple[str, ...]]:
+    if not isinstance(value, dict) or "source" not in value:
+        report("locales", 'the key "locales" must give "source" (and "available"), e.g. source: en.')
+        return "en", ("en",)
+    source = str(value["source"])
+    available = value.get("available", [source])
+    if not isinstance(available, list):
+        report("locales", '"locales.available" must be a list of locale codes.')
+        available = [source]
+    locales = [str(code) for code in available]
+    for code in [source, *locales]:
+        try:
+            babel.Locale.parse(code, sep="-")
+        except (ValueError, babel.UnknownLocaleError):
+            report("locales", f'"{code}" is not a locale code Babel knows (e.g. en, fr, zh-Hans).')
+    if source not in locales:
+        locales.insert(0, source)
+    return source, tuple(sorted(locales))

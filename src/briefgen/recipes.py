@@ -1,0 +1,239 @@
+"""Load recipes, `briefs/<id>.yaml`: what a brief is for, and which blocks fill its sections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from briefgen.content import check_terms
+from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path
+from briefgen.project import SLUG, Project, parse_formats
+from briefgen.yamlfile import LineDict, parse_yaml, read_text
+
+RECIPES_DIR = "briefs"
+LOCALIZED = "text, or a mapping of locale to text"
+RECIPE_KEYS = {
+    "title": f"the brief's title ({LOCALIZED})",
+    "subtitle": f"a line under the title ({LOCALIZED})",
+    "audience": "the one audience the brief is written for, or all",
+    "use_cases": "the use cases the brief covers (a list, or all)",
+    "formats": "the formats built by default (html, pdf, docx, odt, epub, md)",
+    "csl": "the citation style: a name from styles/ or a path inside the project",
+    "toc": "true to print a table of contents",
+    "max_priority": "leave out blocks whose priority is higher than this (1-3)",
+    "sections": "the ordered sections of the brief",
+}
+SECTION_KEYS = {
+    "title": f"the section heading ({LOCALIZED})",
+    "blocks": "block ids, in the order they appear",
+    "select": "choose blocks by kinds, audiences, use_cases, rights, under, max_priority",
+    "show_titles": "false to print the blocks without their own headings",
+}
+SELECT_KEYS = {
+    "kinds": "block kinds to take",
+    "audiences": "override the brief's audience for this section",
+    "use_cases": "override the brief's use cases for this section",
+    "rights": "take only blocks that speak to one of these rights",
+    "under": "take only blocks under this folder of content/<locale>/",
+    "max_priority": "leave out blocks whose priority is higher than this",
+}
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A rule that picks blocks; empty fields do not restrict."""
+
+    kinds: frozenset[str] = frozenset()
+    audiences: frozenset[str] | None = None
+    use_cases: frozenset[str] | None = None
+    rights: frozenset[str] = frozenset()
+    under: str = ""
+    max_priority: int | None = None
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    title: dict[str, str]
+    block_ids: tuple[tuple[str, int], ...]  # (id, line in the recipe)
+    selector: Selector | None
+    show_titles: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A brief's definition, validated against the project's vocabularies."""
+
+    id: str
+    path: str
+    title: dict[str, str]
+    subtitle: dict[str, str]
+    audience: str  # an audience id, or "all"
+    use_cases: frozenset[str]
+    formats: tuple[str, ...]
+    csl: str
+    toc: bool
+    max_priority: int
+    sections: tuple[SectionSpec, ...]
+
+
+def localized(text: dict[str, str], locale: str, source: str) -> str:
+    """The text in `locale`, else in the source locale."""
+    return text.get(locale) or text.get(source) or next(iter(text.values()), "")
+
+
+def load_recipes(project: Project) -> dict[str, Recipe]:
+    """Load every recipe in briefs/, sorted by id; raise ProblemsError with all problems found."""
+    folder = project.root / RECIPES_DIR
+    problems: list[Problem] = []
+    recipes: dict[str, Recipe] = {}
+    paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    for path in paths:
+        try:
+            recipe = load_recipe(project, path)
+        except ProblemsError as error:
+            problems.extend(error.problems)
+            continue
+        recipes[recipe.id] = recipe
+    if problems:
+        raise ProblemsError(problems)
+    return recipes
+
+
+def load_recipe(project: Project, path: Path) -> Recipe:
+    root = project.root
+    rel = display_path(path, root)
+    data, _ = parse_yaml(read_text(path, root), path, root)
+    if not isinstance(data, LineDict):
+        raise ProblemsError([Problem(rel, 1, "a recipe must be a YAML mapping (title, audience, "
+                                             "use_cases, sections).")])
+    problems: list[Problem] = []
+
+    def at(mapping: LineDict, key: str) -> Any:
+        return lambda message: problems.append(Problem(rel, mapping.line_of(key), message))
+
+    recipe_id = path.stem
+    if not SLUG.match(recipe_id):
+        problems.append(Problem(rel, 1, f'the file name "{path.name}" must be a slug (a-z, 0-9, '
+                                        "hyphens): it is the brief's id."))
+    _unknown_keys(data, RECIPE_KEYS, "key", at)
+    for key in ("title", "audience", "use_cases", "sections"):
+        if key not in data:
+            problems.append(Problem(rel, 1, f'the required key "{key}" is missing.'))
+    title = _localized(data.get("title", ""), project, at(data, "title"))
+    subtitle = _localized(data.get("subtitle", ""), project, at(data, "subtitle"))
+    audience = str(data.get("audience", "all"))
+    if audience != "all" and audience not in project.vocabularies["audiences"]:
+        at(data, "audience")(f'unknown audience "{audience}"'
+                             f"{did_you_mean(audience, [*project.vocabularies['audiences'], 'all'])}.")
+    use_cases = _term_set(data.get("use_cases", "all"), "use_cases", project, at(data, "use_cases"))
+    formats = parse_formats(data.get("formats", list(project.formats)), at(data, "formats"))
+    csl = str(data.get("csl", project.csl))
+    max_priority = _priority(data.get("max_priority", 3), at(data, "max_priority"))
+    sections_data = data.get("sections") or []
+    if not isinstance(sections_data, list):
+        at(data, "sections")("sections must be a list.")
+        sections_data = []
+    sections = []
+    for item in sections_data:
+        if not isinstance(item, LineDict):
+            at(data, "sections")("each section must be a mapping with a title and blocks or select.")
+            continue
+        sections.append(_section(item, project, at))
+    if problems:
+        raise ProblemsError(problems)
+    return Recipe(
+        id=recipe_id, path=rel, title=title, subtitle=subtitle, audience=audience,
+        use_cases=use_cases, formats=formats, csl=csl, toc=bool(data.get("toc", False)),
+        max_priority=max_priority, sections=tuple(sections),
+    )
+
+
+def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
+    _unknown_keys(item, SECTION_KEYS, "section key", at)
+    if "title" not in item:
+        at(item, "title")("a section needs a title.")
+    if ("blocks" in item) == ("select" in item):
+        at(item, "title")('a section needs either "blocks" (a list of ids) or "select" (rules), '
+                          "not both and not neither.")
+    block_ids: list[tuple[str, int]] = []
+    raw_ids = item.get("blocks", [])
+    if not isinstance(raw_ids, list):
+        at(item, "blocks")('"blocks" must be a list of block ids.')
+        raw_ids = []
+    for offset, block_id in enumerate(raw_ids):
+        # Flow lists ([a, b]) sit on the key's line; block lists one item per following line.
+        line = item.line_of("blocks") + (0 if _flow(item, raw_ids) else offset + 1)
+        block_ids.append((str(block_id), line))
+    selector = None
+    if isinstance(item.get("select"), LineDict):
+        selector = _selector(item["select"], project, at)
+    elif "select" in item:
+        at(item, "select")('"select" must be a mapping of rules (kinds, audiences, ...).')
+    return SectionSpec(
+        title=_localized(item.get("title", ""), project, at(item, "title")),
+        block_ids=tuple(block_ids), selector=selector,
+        show_titles=bool(item.get("show_titles", True)), line=item.line,
+    )
+
+
+def _flow(item: LineDict, values: list[Any]) -> bool:
+    return len(values) <= 1 or item.line_of("blocks") == getattr(item, "_end_line", -1)
+
+
+def _selector(rules: LineDict, project: Project, at: Any) -> Selector:
+    _unknown_keys(rules, SELECT_KEYS, "select rule", at)
+    kinds = rules.get("kinds", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    kept_kinds = check_terms(kinds if isinstance(kinds, list) else [], "kinds",
+                             project.vocabularies["kinds"], at(rules, "kinds"))
+    under = str(rules.get("under", "")).strip("/")
+    if under and (under.startswith(".") or ".." in under.split("/")):
+        at(rules, "under")(f'"under: {under}" must be a folder inside content/<locale>/.')
+    return Selector(
+        kinds=frozenset(kept_kinds),
+        audiences=_term_set(rules["audiences"], "audiences", project, at(rules, "audiences"))
+        if "audiences" in rules else None,
+        use_cases=_term_set(rules["use_cases"], "use_cases", project, at(rules, "use_cases"))
+        if "use_cases" in rules else None,
+        rights=_term_set(rules.get("rights", []), "rights", project, at(rules, "rights")),
+        under=under,
+        max_priority=_priority(rules["max_priority"], at(rules, "max_priority"))
+        if "max_priority" in rules else None,
+    )
+
+
+def _unknown_keys(mapping: LineDict, known: dict[str, str], what: str, at: Any) -> None:
+    for key in sorted(set(mapping) - set(known)):
+        at(mapping, key)(f'unknown {what} "{key}"{did_you_mean(str(key), known)}.')
+
+
+def _term_set(value: Any, name: str, project: Project, report: Any) -> frozenset[str]:
+    vocabulary = project.vocabularies[name]
+    if value == "all":
+        return frozenset(vocabulary)
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list):
+        report(f'"{name}" must be a list or "all".')
+        return frozenset()
+    return frozenset(check_terms(values, name, vocabulary, report, allow_all=True))
+
+
+def _priority(value: Any, report: Any) -> int:
+    if value in (1, 2, 3) and not isinstance(value, bool):
+        return int(value)
+    report(f'max_priority must be 1, 2 or 3, not "{value}".')
+    return 3
+
+
+def _localized(value: Any, project: Project, report: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        return {project.source_locale: value.strip()} if value.strip() else {}
+    if isinstance(value, dict):
+        for locale in sorted(set(value) - set(project.locales)):
+            report(f'"{locale}" is not a locale of this project'
+                   f"{did_you_mean(str(locale), project.locales)}.")
+        return {str(k): str(v).strip() for k, v in value.items() if k in project.locales}
+    report(f"expected {LOCALIZED}.")
+    return {}

@@ -1,0 +1,158 @@
+"""Render an assembled brief into every output format.
+
+Citations are processed once per brief: Markdown -> pandoc JSON with citeproc, then that JSON is
+written out in each format (TOOLCHAIN.md: 43% faster than citeproc per format). PDF goes through
+pandoc's Typst writer and the typst compiler.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import babel
+
+from briefgen import pandoc, typst_pdf
+from briefgen.assemble import Brief, format_date
+from briefgen.bibliography import Bibliography
+from briefgen.errors import ProblemsError, problem
+from briefgen.project import Project
+
+# Raw passthrough is off in the reader: even if a block slipped past `check`, no HTML, TeX or
+# {=format} content can reach an output.
+READER = "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
+STYLES_DIR = "styles"
+FONTS_DIR = "fonts"
+EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one output format is written: pandoc's writer, and the project files it uses."""
+
+    name: str
+    extension: str
+    writer: str
+    options: tuple[str, ...] = ()
+
+
+# Paths are relative to the project root; {templates} is the templates folder.
+FORMATS: dict[str, Format] = {
+    "docx": Format("docx", "docx", "docx", ("--reference-doc={templates}/reference.docx",)),
+    "epub": Format("epub", "epub", "epub3", ("--css={templates}/epub/brief.css",
+                                              "--split-level=2")),
+    "html": Format("html", "html", "html5", ("--template={templates}/html/brief.html",
+                                              "--css={templates}/html/brief.css",
+                                              "--embed-resources", "--section-divs")),
+    "md": Format("md", "md", "gfm"),
+    "odt": Format("odt", "odt", "odt", ("--reference-doc={templates}/reference.odt",)),
+    "pdf": Format("pdf", "pdf", "typst-citations", ("--template={templates}/typst/brief.typ",)),
+}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One rendered file, not yet written."""
+
+    brief_id: str
+    locale: str
+    format: str
+    relpath: str  # inside the output folder
+    data: bytes
+
+
+def artifact_path(brief_id: str, locale: str, format_name: str) -> str:
+    return f"{locale}/{brief_id}.{FORMATS[format_name].extension}"
+
+
+def resolve_csl(project: Project, name: str, where: str) -> Path:
+    """A citation style by name (styles/<name>.csl) or by path inside the project."""
+    candidates = [project.root / STYLES_DIR / f"{name}.csl", project.root / name]
+    for path in candidates:
+        resolved = path.resolve()
+        if resolved.is_file() and resolved.is_relative_to(project.root.resolve()):
+            return resolved
+    known = sorted(p.stem for p in (project.root / STYLES_DIR).glob("*.csl"))
+    raise ProblemsError([problem(project.root / where, 0, f'the citation style "{name}" is not in '
+                                 f"{STYLES_DIR}/ (known: {', '.join(known) or 'none'}).",
+                                 project.root)])
+
+
+class Renderer:
+    """Turns briefs into artifacts, using one project's templates, styles and fonts."""
+
+    def __init__(self, project: Project, bibliography: Bibliography) -> None:
+        self.project = project
+        self.bibliography = bibliography
+        self.templates = project.root / "templates"
+        fonts = project.root / FONTS_DIR
+        self.font_paths: tuple[Path, ...] = (fonts,) if fonts.is_dir() else ()
+
+    def to_json(self, brief: Brief, markdown: str, strings: dict[str, str]) -> bytes:
+        """Markdown -> pandoc JSON, with citations resolved against only the keys it cites."""
+        csl = resolve_csl(self.project, brief.recipe.csl, brief.recipe.path)
+        with tempfile.TemporaryDirectory(prefix="briefgen-") as tmp:
+            references = Path(tmp) / "references.json"
+            references.write_text(json.dumps(self.bibliography.csl_items(brief.cited_keys),
+                                             ensure_ascii=False), "utf-8")
+            args = ["-f", READER, "-t", "json", "-M", f"lang={brief.locale}"]
+            if brief.cited_keys:
+                args += ["--citeproc", f"--bibliography={references}", f"--csl={csl}",
+                         "-M", "link-citations=true", "-M", "suppress-bibliography=false"]
+            raw = pandoc.run(args, markdown.encode("utf-8"), what=f"reading brief {brief.id}")
+        document = json.loads(raw)
+        document["meta"].update(self.metadata(brief, strings))
+        return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    def metadata(self, brief: Brief, strings: dict[str, str]) -> dict[str, Any]:
+        """Pandoc metadata as MetaString values: printed literally, never parsed as Markdown."""
+        language = babel.Locale.parse(brief.locale, sep="-")
+        values = {
+            "title": brief.title,
+            "pagetitle": brief.title,
+            "subtitle": brief.subtitle,
+            "date": format_date(brief.date, brief.locale),
+            "iso-date": brief.date.isoformat(),
+            "lang": brief.locale,
+            "typst-lang": language.language,
+            "audience": brief.audience_label,
+            "audience-label": strings.get("audience", "For"),
+            "use-cases": ", ".join(brief.use_case_labels),
+            "publisher": self.project.publisher,
+            "toc-title": strings.get("contents", "Contents"),
+            "description": brief.subtitle or brief.title,
+            "identifier": "urn:uuid:" + str(uuid.uuid5(EPUB_NAMESPACE,
+                                                       f"{brief.id}/{brief.locale}")),
+        }
+        meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
+        if brief.recipe.toc:
+            meta["toc"] = {"t": "MetaBool", "c": True}
+        return meta
+
+    def render(self, brief: Brief, document: bytes, format_name: str) -> Artifact:
+        """Write one format from the brief's pandoc JSON."""
+        fmt = FORMATS[format_name]
+        args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
+        args += [option.format(templates=self.templates) for option in fmt.options]
+        if brief.recipe.toc and format_name != "pdf":
+            args += ["--toc", "--toc-depth=2"]
+        if format_name == "pdf":
+            args += ["-V", f"lang={self.meta_value(document, 'typst-lang')}"]
+        output = pandoc.run(args, document, what=f"writing {brief.id} as {format_name}",
+                            cwd=self.project.root, epoch=self.project.build_timestamp)
+        if format_name == "pdf":
+            output = typst_pdf.compile_pdf(
+                output.decode("utf-8"), root=self.project.root, font_paths=self.font_paths,
+                timestamp=self.project.build_timestamp, what=f"compiling {brief.id} to PDF",
+            )
+        return Artifact(brief.id, brief.locale, format_name,
+                        artifact_path(brief.id, brief.locale, format_name), output)
+
+    @staticmethod
+    def meta_value(document: bytes, key: str) -> str:
+        meta = json.loads(document)["meta"]
+        return str(meta.get(key, {}).get("c", ""))

@@ -1,0 +1,100 @@
+"""Read a block's Markdown without rendering it: its citations, and anything it must not contain.
+
+markdown-it-py gives us the document structure with line numbers, so citations inside code are
+ignored and every finding points at the line where it stands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+# Pandoc's citation key: starts with a letter, digit or _, then alphanumerics and single internal
+# punctuation from :.#$%&-+?<>~/ ; or any text in braces, @{like this}. An @ right after a word
+# character (an e-mail address) is not a citation. https://pandoc.org/MANUAL.html#citation-syntax
+CITATION = re.compile(
+    r"(?<![\w@])@(?:\{(?P<braced>[^{}\s]+)\}|(?P<key>[\w](?:[\w]|[:.#$%&\-+?<>~/](?=[\w]))*))"
+)
+RAW_ATTRIBUTE = re.compile(r"^\{=[^}]*\}")
+TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
+
+
+@dataclass(frozen=True)
+class Citation:
+    key: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class BodyScan:
+    citations: tuple[Citation, ...]
+    findings: tuple[Finding, ...]
+    words: int
+
+
+_parser = MarkdownIt("commonmark", {"html": True})
+
+
+def find_citations(text: str, first_line: int = 1) -> list[Citation]:
+    """Citation keys in plain text, with the line each stands on."""
+    found = []
+    for match in CITATION.finditer(text):
+        key = match.group("braced") or match.group("key")
+        found.append(Citation(key, first_line + text.count("\n", 0, match.start())))
+    return found
+
+
+def scan_body(body: str, first_line: int) -> BodyScan:
+    """Scan a block body that starts at `first_line` of its file."""
+    citations: list[Citation] = []
+    findings: list[Finding] = []
+    tokens = _parser.parse(body)
+    for token in tokens:
+        line = first_line + (token.map[0] if token.map else 0)
+        if token.type == "html_block":
+            findings.append(Finding(line, "raw HTML is not allowed in a block; write Markdown."))
+        elif token.type == "fence" and token.info.strip().startswith("{="):
+            findings.append(Finding(line, f'a raw "{token.info.strip()}" block is not allowed in '
+                                          "a block; write Markdown."))
+        elif token.type == "heading_open" and int(token.tag[1]) <= 3:
+            findings.append(Finding(line, f"a level-{token.tag[1]} heading is not allowed in a block "
+                                          "(the brief uses levels 1-3); use #### or lower."))
+        elif token.type == "inline":
+            _scan_inline(token, line, citations, findings)
+    for number, text in enumerate(body.splitlines(), start=first_line):
+        if TEMPLATE_SYNTAX.search(text):
+            findings.append(Finding(number, "template syntax ({{, {% or {#) is not allowed in a "
+                                            "block: blocks are printed as written, never run."))
+    return BodyScan(tuple(citations), tuple(findings), len(body.split()))
+
+
+def _scan_inline(token: Token, line: int, citations: list[Citation], findings: list[Finding]) -> None:
+    children = token.children or []
+    for index, child in enumerate(children):
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child.type == "text":
+            citations.extend(find_citations(child.content, line))
+            line += child.content.count("\n")
+        elif child.type == "html_inline":
+            findings.append(Finding(line, f'raw HTML "{child.content}" is not allowed in a block.'))
+        elif child.type == "code_inline":
+            following = children[index + 1] if index + 1 < len(children) else None
+            if following is not None and following.type == "text" and RAW_ATTRIBUTE.match(
+                following.content
+            ):
+                findings.append(Finding(line, "raw inline content (`...`{=format}) is not "
+                                              "allowed in a block."))
+        elif child.type in ("link_open", "image"):
+            href = str(child.attrGet("href") or child.attrGet("src") or "")
+            if href.strip().lower().startswith(("javascript:", "vbscript:", "data:text/html")):
+                findings.append(Finding(line, f'the link "{href}" is not allowed in a block.'))

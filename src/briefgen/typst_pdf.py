@@ -1,0 +1,48 @@
+"""The one door to Typst: compile the Typst source pandoc wrote into a PDF, in-process.
+
+Fonts come only from Typst's embedded set and the folders we name, never from the system, so a
+PDF is the same on every machine. The creation timestamp is fixed for the same reason: typst-py
+does not read SOURCE_DATE_EPOCH.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+import typst
+
+from briefgen.errors import ToolError
+
+
+@functools.cache
+def version() -> str:
+    """The typst-py package version (it embeds the matching Typst compiler)."""
+    return metadata.version("typst")
+
+
+def compile_pdf(source: str, *, root: Path, font_paths: tuple[Path, ...], timestamp: int,
+                what: str) -> bytes:
+    """Compile Typst markup to PDF bytes; raise ToolError with Typst's own diagnostic on failure."""
+    try:
+        with warnings.catch_warnings():
+            # Typst warnings (e.g. a font lacking a glyph) are reported by tests, not printed here.
+            warnings.simplefilter("ignore")
+            compiler = typst.Compiler(
+                root=str(root),
+                font_paths=[str(p) for p in font_paths],
+                ignore_system_fonts=True,
+            )
+            pdf = compiler.compile(input=source.encode("utf-8"), format="pdf", timestamp=timestamp)
+    except typst.TypstError as error:
+        detail = error.message
+        if error.hints:
+            detail += " (hint: " + "; ".join(error.hints) + ")"
+        raise ToolError(f"typst ({what})", detail) from None
+    except RuntimeError as error:
+        raise ToolError(f"typst ({what})", str(error)) from None
+    if not isinstance(pdf, bytes):
+        raise ToolError(f"typst ({what})", "the compiler returned no PDF")
+    return pdf

@@ -1,0 +1,96 @@
+"""Read YAML safely, turning parser errors into located problems and keeping key line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from briefgen.errors import Problem, ProblemsError, problem
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys instead of silently keeping the last."""
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that remembers the line (1-based, in its file) where each key stands."""
+
+    lines: dict[str, int]
+    line: int
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
+    duplicates = {k for k in keys if isinstance(k, str) and keys.count(k) > 1}
+    if duplicates:
+        key_node = next(k for k, _ in node.value if k.value in duplicates)
+        raise yaml.constructor.ConstructorError(
+            None, None, f'the key "{sorted(duplicates)[0]}" appears twice', key_node.start_mark
+        )
+    mapping = LineDict(loader.construct_mapping(node, deep=True))
+    offset = getattr(loader, "first_line", 1)
+    mapping.lines = {str(k.value): offset + k.start_mark.line for k, _ in node.value}
+    mapping.line = offset + node.start_mark.line
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, path: Path, root: Path | None, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+    """Parse YAML text that starts at `first_line` of `path`; return (data, key -> line)."""
+    loader = _LineLoader(text)
+    loader.first_line = first_line  # type: ignore[attr-defined]
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + mark.line if mark else first_line
+        what = error.problem or error.context or "invalid YAML"
+        raise ProblemsError([problem(path, line, f"invalid YAML: {what}.", root)]) from None
+    except yaml.YAMLError as error:
+        raise ProblemsError([problem(path, first_line, f"invalid YAML: {error}.", root)]) from None
+    finally:
+        loader.dispose()
+    return data, (data.lines if isinstance(data, LineDict) else {})
+
+
+def read_text(path: Path, root: Path | None) -> str:
+    """Read a UTF-8 text file, or raise a located problem saying why it can't be read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ProblemsError([problem(
+                path, 0, f"the file is {size / 1e6:.0f} MB; files over "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MB are refused. Split it up.", root)])
+        data = path.read_bytes()
+    except OSError as error:
+        raise ProblemsError([problem(path, 0, f"cannot be read: {error.strerror}.", root)]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ProblemsError([problem(
+            path, line, f"is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}). Save the file as UTF-8.", root)]) from None
+
+
+def load_yaml_mapping(path: Path, root: Path | None) -> tuple[dict[str, Any], dict[str, int]]:
+    """Load a YAML file whose top level must be a mapping."""
+    if not path.is_file():
+        raise ProblemsError([problem(path, 0, "file not found.", root)])
+    data, lines = parse_yaml(read_text(path, root), path, root)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProblemsError([Problem(problem(path, 1, "", root).path, 1,
+                                     "the file must hold a YAML mapping (key: value lines).")])
+    return data, lines
