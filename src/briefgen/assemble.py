@@ -16,6 +16,7 @@ from typing import Any
 import babel.dates
 import jinja2
 import jinja2.sandbox
+from jinja2.exceptions import SecurityError
 
 from briefgen.content import Block, Content
 from briefgen.errors import Problem, ProblemsError, display_path, problem
@@ -80,8 +81,9 @@ def matches(block: Block, selector: Selector, recipe: Recipe) -> bool:
     )
 
 
-def select_blocks(recipe: Recipe, blocks: dict[str, Block]) -> tuple[list[tuple[str, list[Block],
-                                                                                   bool]], list[Problem]]:
+def select_blocks(
+    recipe: Recipe, blocks: dict[str, Block]
+) -> tuple[list[tuple[str, list[Block], bool]], list[Problem]]:
     """The blocks of each section, chosen from the source locale's blocks."""
     problems: list[Problem] = []
     placed: set[str] = set()
@@ -94,12 +96,24 @@ def select_blocks(recipe: Recipe, blocks: dict[str, Block]) -> tuple[list[tuple[
             block = blocks.get(block_id)
             if block is None:
                 from briefgen.errors import did_you_mean
-                problems.append(Problem(recipe.path, line, f'the section "{title}" names the block '
-                                        f'"{block_id}", which does not exist'
-                                        f"{did_you_mean(block_id, blocks)}."))
+
+                problems.append(
+                    Problem(
+                        recipe.path,
+                        line,
+                        f'the section "{title}" names the block '
+                        f'"{block_id}", which does not exist'
+                        f"{did_you_mean(block_id, blocks)}.",
+                    )
+                )
             elif block.visibility != "public":
-                problems.append(Problem(recipe.path, line, f'the block "{block_id}" is internal and '
-                                        "cannot go into a public brief."))
+                problems.append(
+                    Problem(
+                        recipe.path,
+                        line,
+                        f'the block "{block_id}" is internal and cannot go into a public brief.',
+                    )
+                )
             elif block_id not in placed:
                 picked.append(block)
                 placed.add(block_id)
@@ -109,8 +123,13 @@ def select_blocks(recipe: Recipe, blocks: dict[str, Block]) -> tuple[list[tuple[
                     picked.append(block)
                     placed.add(block.id)
         if not picked and not problems:
-            problems.append(Problem(recipe.path, spec.line, f'the section "{title}" selects no '
-                                    "blocks: loosen its rules or list block ids."))
+            problems.append(
+                Problem(
+                    recipe.path,
+                    spec.line,
+                    f'the section "{title}" selects no blocks: loosen its rules or list block ids.',
+                )
+            )
         chosen.append((spec.title.get(recipe_source(blocks), title), picked, spec.show_titles))
     return chosen, problems
 
@@ -136,16 +155,21 @@ def assemble(project: Project, recipe: Recipe, content: Content, locale: str) ->
             else:
                 fallback.append(block.id)
                 blocks.append(block)
-        sections.append(Section(localized(spec.title, locale, project.source_locale),
-                                tuple(blocks), show_titles))
+        sections.append(
+            Section(
+                localized(spec.title, locale, project.source_locale), tuple(blocks), show_titles
+            )
+        )
     audience = recipe.audience
     return Brief(
-        recipe=recipe, locale=locale,
+        recipe=recipe,
+        locale=locale,
         title=localized(recipe.title, locale, project.source_locale),
         subtitle=localized(recipe.subtitle, locale, project.source_locale),
         audience_label="" if audience == "all" else project.label("audiences", audience),
         use_case_labels=tuple(project.label("use_cases", u) for u in sorted(recipe.use_cases)),
-        date=project.build_date, sections=tuple(sections),
+        date=project.build_date,
+        sections=tuple(sections),
         fallback_blocks=tuple(sorted(fallback)) if locale != project.source_locale else (),
     )
 
@@ -191,14 +215,21 @@ class DocumentWriter:
             return self.env.get_template(DOCUMENT_TEMPLATE).render(context)
         except jinja2.TemplateSyntaxError as error:
             where = Path(error.filename) if error.filename else path
-            raise ProblemsError([problem(where, error.lineno, f"template error: {error.message}.",
-                                         self.project.root)]) from None
+            raise ProblemsError(
+                [
+                    problem(
+                        where, error.lineno, f"template error: {error.message}.", self.project.root
+                    )
+                ]
+            ) from None
         except jinja2.TemplateNotFound as error:
-            raise ProblemsError([problem(path, 0, f"template not found: {error.name}.",
-                                         self.project.root)]) from None
-        except (jinja2.UndefinedError, jinja2.sandbox.SecurityError) as error:
-            raise ProblemsError([Problem(display_path(path, self.project.root), 0,
-                                         f"template error: {error}.")]) from None
+            raise ProblemsError(
+                [problem(path, 0, f"template not found: {error.name}.", self.project.root)]
+            ) from None
+        except (jinja2.UndefinedError, SecurityError) as error:
+            raise ProblemsError(
+                [Problem(display_path(path, self.project.root), 0, f"template error: {error}.")]
+            ) from None
 
 
 def format_date(date: dt.date, locale: str) -> str:

@@ -50,38 +50,65 @@ def load_bibliography(root: Path) -> Bibliography:
     path = root / BIBLIOGRAPHY_FILE
     rel = display_path(path, root)
     if not path.is_file():
-        raise ProblemsError([problem(path, 0, "file not found: the project needs a bibliography "
-                                              "(it may be empty).", root)])
+        raise ProblemsError(
+            [
+                problem(
+                    path,
+                    0,
+                    "file not found: the project needs a bibliography (it may be empty).",
+                    root,
+                )
+            ]
+        )
     text = read_text(path, root)
-    library = bibtexparser.parse_string(text)
+    library = bibtexparser.parse_string(text)  # type: ignore[attr-defined]
     problems: list[Problem] = []
     for failed in library.failed_blocks:
-        line = failed.start_line + 1
+        line = (failed.start_line or 0) + 1
         if isinstance(failed, DuplicateBlockKeyBlock):
             first = next(e for e in library.entries if e.key == failed.key)
-            problems.append(Problem(rel, line, f'the key "{failed.key}" is used twice (first at '
-                                    f"line {first.start_line + 1}); keys must be unique."))
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    f'the key "{failed.key}" is used twice (first at '
+                    f"line {(first.start_line or 0) + 1}); keys must be unique.",
+                )
+            )
         elif isinstance(failed, DuplicateFieldKeyBlock):
             names = ", ".join(sorted(failed.duplicate_keys))
-            problems.append(Problem(rel, line, f"an entry has the field(s) {names} twice; keep one."))
+            problems.append(
+                Problem(rel, line, f"an entry has the field(s) {names} twice; keep one.")
+            )
         else:
-            problems.append(Problem(rel, line, "this entry cannot be parsed: check for unbalanced "
-                                    "braces, a missing comma between fields, or a missing key."))
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    "this entry cannot be parsed: check for unbalanced "
+                    "braces, a missing comma between fields, or a missing key.",
+                )
+            )
     if problems:
         raise ProblemsError(problems)
     entries = {
-        e.key: BibEntry(e.key, e.entry_type.lower(), e.start_line + 1) for e in library.entries
+        e.key: BibEntry(e.key, e.entry_type.lower(), (e.start_line or 0) + 1)
+        for e in library.entries
     }
     csl: dict[str, dict[str, Any]] = {}
     if entries:
-        items = json.loads(pandoc.run(["-f", "biblatex", "-t", "csljson"], text.encode("utf-8"),
-                                      what=f"reading {rel}"))
+        items = json.loads(
+            pandoc.run(
+                ["-f", "biblatex", "-t", "csljson"], text.encode("utf-8"), what=f"reading {rel}"
+            )
+        )
         csl = {item["id"]: item for item in items}
     return Bibliography(rel, entries, csl)
 
 
-def check_citations(blocks: Iterable[Block], bibliography: Bibliography
-                    ) -> tuple[list[Problem], list[Problem]]:
+def check_citations(
+    blocks: Iterable[Block], bibliography: Bibliography
+) -> tuple[list[Problem], list[Problem]]:
     """Errors for unknown keys (every place each occurs), warnings for entries nobody cites."""
     errors: list[Problem] = []
     used: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -93,10 +120,16 @@ def check_citations(blocks: Iterable[Block], bibliography: Bibliography
         if hint.startswith(" (expected"):
             hint = ""
         for path, line in used[key]:
-            errors.append(Problem(path, line, f'unknown citation key "@{key}": it is not in '
-                                  f"{bibliography.path}{hint}."))
+            errors.append(
+                Problem(
+                    path,
+                    line,
+                    f'unknown citation key "@{key}": it is not in {bibliography.path}{hint}.',
+                )
+            )
     warnings = [
         Problem(bibliography.path, entry.line, f'the entry "{key}" is not cited by any block.')
-        for key, entry in sorted(bibliography.entries.items()) if key not in used
+        for key, entry in sorted(bibliography.entries.items())
+        if key not in used
     ]
     return errors, warnings

@@ -46,7 +46,9 @@ def build(request: BuildRequest, progress: Progress = lambda message: None) -> B
     writer = DocumentWriter(loaded.project)
     renderer = Renderer(loaded.project, loaded.bibliography)
 
-    briefs = [assemble(loaded.project, loaded.recipes[r], loaded.content, loc) for r, loc, _ in plan]
+    briefs = [
+        assemble(loaded.project, loaded.recipes[r], loaded.content, loc) for r, loc, _ in plan
+    ]
     documents = [writer.write(brief) for brief in briefs]
 
     artifacts: list[tuple[Brief, Artifact]] = []
@@ -70,12 +72,21 @@ def plan_builds(loaded: Loaded, request: BuildRequest) -> list[tuple[str, str, t
     project = loaded.project
     for name in request.briefs:
         if name not in loaded.recipes:
-            problems.append(Problem("briefs/", 0, f'there is no brief "{name}"'
-                                    f"{did_you_mean(name, loaded.recipes)}."))
+            problems.append(
+                Problem(
+                    "briefs/", 0, f'there is no brief "{name}"{did_you_mean(name, loaded.recipes)}.'
+                )
+            )
     for locale in request.locales:
         if locale not in project.locales:
-            problems.append(Problem("briefgen.yaml", 0, f'"{locale}" is not a locale of this '
-                                    f"project{did_you_mean(locale, project.locales)}."))
+            problems.append(
+                Problem(
+                    "briefgen.yaml",
+                    0,
+                    f'"{locale}" is not a locale of this '
+                    f"project{did_you_mean(locale, project.locales)}.",
+                )
+            )
     if not loaded.recipes:
         problems.append(Problem("briefs/", 0, "the project has no recipes: add briefs/<id>.yaml."))
     if problems:
@@ -91,8 +102,13 @@ def plan_builds(loaded: Loaded, request: BuildRequest) -> list[tuple[str, str, t
     return plan
 
 
-def update_manifest(previous: dict[str, Any], out: Path, artifacts: Sequence[tuple[Brief, Artifact]],
-                    written: Sequence[Written], loaded: Loaded) -> dict[str, Any]:
+def update_manifest(
+    previous: dict[str, Any],
+    out: Path,
+    artifacts: Sequence[tuple[Brief, Artifact]],
+    written: Sequence[Written],
+    loaded: Loaded,
+) -> dict[str, Any]:
     """The manifest after this build: new entries replace old ones; vanished files are dropped."""
     entries = {e["path"]: e for e in previous.get("artifacts", []) if (out / e["path"]).is_file()}
     for (brief, artifact), file in zip(artifacts, written, strict=True):

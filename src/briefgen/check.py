@@ -43,27 +43,41 @@ def load(root: Path) -> Loaded:
             return fallback
 
     content = attempt(lambda: load_content(project), Content({}))
-    recipes = attempt(lambda: load_recipes(project), {})
-    bibliography = attempt(lambda: load_bibliography(root), Bibliography("bibliography.bib", {}, {}))
+    recipes: dict[str, Recipe] = attempt(lambda: load_recipes(project), {})
+    bibliography = attempt(
+        lambda: load_bibliography(root), Bibliography("bibliography.bib", {}, {})
+    )
     warnings: list[Problem] = []
 
     blocks = content.all_blocks()
     if bibliography.entries or not any(p.path == bibliography.path for p in errors):
         citation_errors, unused = check_citations(blocks, bibliography)
+        # With blocks that failed to load, "not cited" would be a guess: say it only when sure.
+        if not errors:
+            warnings.extend(unused)
         errors.extend(citation_errors)
-        warnings.extend(unused)
     for block in blocks:
         if block.kind in MUST_CITE and not block.citations:
-            errors.append(Problem(block.path, block.body_line, f'the block "{block.id}" is '
-                                  f"{block.kind} and must cite at least one source ([@key])."))
+            errors.append(
+                Problem(
+                    block.path,
+                    block.body_line,
+                    f'the block "{block.id}" is '
+                    f"{block.kind} and must cite at least one source ([@key]).",
+                )
+            )
     source_blocks = content.locale(project.source_locale)
     for recipe in recipes.values():
         if source_blocks:
             errors.extend(select_blocks(recipe, source_blocks)[1])
-        attempt(lambda r=recipe: resolve_csl(project, r.csl, r.path), None)
+        try:
+            resolve_csl(project, recipe.csl, recipe.path)
+        except ProblemsError as error:
+            errors.extend(error.problems)
     if not (root / TEMPLATES_DIR / DOCUMENT_TEMPLATE).is_file():
-        errors.append(Problem(f"{TEMPLATES_DIR}/{DOCUMENT_TEMPLATE}", 0, "the brief template is "
-                              "missing."))
+        errors.append(
+            Problem(f"{TEMPLATES_DIR}/{DOCUMENT_TEMPLATE}", 0, "the brief template is missing.")
+        )
     if errors:
         raise ProblemsError(errors, warnings)
     return Loaded(project, content, recipes, bibliography, tuple(sorted(set(warnings))))

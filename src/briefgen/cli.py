@@ -34,8 +34,10 @@ class Context:
             return root
         found = find_project_root(Path.cwd().resolve())
         if found is None:
-            fail("no briefgen.yaml here or in any parent folder; run briefgen inside a project "
-                 "or pass --project DIR.")
+            fail(
+                "no briefgen.yaml here or in any parent folder; run briefgen inside a project "
+                "or pass --project DIR."
+            )
         return found
 
 
@@ -70,14 +72,20 @@ def run(ctx: Context, action: Callable[[], Any]) -> Any:
         if ctx.debug:
             raise
         click.echo(traceback.format_exc().splitlines()[-1], err=True)
-        fail("an internal error occurred (a bug in briefgen); run again with --debug and report "
-             "the traceback.", 3)
+        fail(
+            "an internal error occurred (a bug in briefgen); run again with --debug and report "
+            "the traceback.",
+            3,
+        )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="briefgen")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path),
-              help="The project folder (default: the nearest folder with a briefgen.yaml).")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The project folder (default: the nearest folder with a briefgen.yaml).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and tool commands on failure.")
 @click.pass_context
 def main(click_ctx: click.Context, project: Path | None, debug: bool) -> None:
@@ -93,17 +101,38 @@ def main(click_ctx: click.Context, project: Path | None, debug: bool) -> None:
 
 @main.command("build")
 @click.argument("briefs", nargs=-1)
-@click.option("--locale", "locales", multiple=True, metavar="L",
-              help="Build only this locale (repeatable). Default: every locale of the project.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), metavar="F",
-              help=f"Build only this format (repeatable): {', '.join(FORMATS)}. "
-                   "Default: the formats each recipe names.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: build/ in the project).")
+@click.option(
+    "--locale",
+    "locales",
+    multiple=True,
+    metavar="L",
+    help="Build only this locale (repeatable). Default: every locale of the project.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(FORMATS),
+    metavar="F",
+    help=f"Build only this format (repeatable): {', '.join(FORMATS)}. "
+    "Default: the formats each recipe names.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: build/ in the project).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.pass_obj
-def build_command(ctx: Context, briefs: tuple[str, ...], locales: tuple[str, ...],
-                  formats: tuple[str, ...], out: Path | None, quiet: bool) -> None:
+def build_command(
+    ctx: Context,
+    briefs: tuple[str, ...],
+    locales: tuple[str, ...],
+    formats: tuple[str, ...],
+    out: Path | None,
+    quiet: bool,
+) -> None:
     """Build briefs (default: every shipped brief, in every locale and format).
 
     \b
@@ -113,14 +142,22 @@ def build_command(ctx: Context, briefs: tuple[str, ...], locales: tuple[str, ...
       briefgen build --out /tmp/briefs
     """
     root = ctx.root
-    request = BuildRequest(root=root, out=(out or root / "build").resolve(), briefs=briefs,
-                           locales=locales, formats=formats)
+    request = BuildRequest(
+        root=root,
+        out=(out or root / "build").resolve(),
+        briefs=briefs,
+        locales=locales,
+        formats=formats,
+    )
     echo = (lambda message: None) if quiet else (lambda m: click.echo(f"  {m}", err=True))
     result = run(ctx, lambda: build(request, echo))
     report(result.warnings, "warning", "yellow")
     for path, ids in sorted(result.fallbacks.items()):
-        click.secho(f"note: {path} shows {len(ids)} block(s) in the source language: "
-                    f"{', '.join(ids)}", fg="yellow", err=True)
+        click.secho(
+            f"note: {path} shows {len(ids)} block(s) in the source language: {', '.join(ids)}",
+            fg="yellow",
+            err=True,
+        )
     if not quiet:
         click.echo(f"built {len(result.written)} file(s) in {request.out}")
 
@@ -140,8 +177,9 @@ def check_command(ctx: Context, strict: bool) -> None:
     loaded = run(ctx, lambda: load(ctx.root))
     report(loaded.warnings, "warning", "yellow")
     blocks = len(loaded.content.all_blocks())
-    summary = (f"{blocks} blocks, {len(loaded.recipes)} briefs, "
-               f"{len(loaded.bibliography.entries)} sources")
+    summary = (
+        f"{blocks} blocks, {len(loaded.recipes)} briefs, {len(loaded.bibliography.entries)} sources"
+    )
     if strict and loaded.warnings:
         count = len(loaded.warnings)
         fail(f"{count} warning{'s' if count != 1 else ''} with --strict ({summary}).")
@@ -149,8 +187,9 @@ def check_command(ctx: Context, strict: bool) -> None:
 
 
 @main.command("list")
-@click.argument("what", type=click.Choice(["briefs", "blocks", "vocabularies", "all"]),
-                default="all")
+@click.argument(
+    "what", type=click.Choice(["briefs", "blocks", "vocabularies", "all"]), default="all"
+)
 @click.pass_obj
 def list_command(ctx: Context, what: str) -> None:
     """List briefs, blocks and vocabularies.
@@ -171,8 +210,10 @@ def list_command(ctx: Context, what: str) -> None:
     if what in ("blocks", "all"):
         click.secho("Blocks", bold=True)
         for block in loaded.content.all_blocks():
-            click.echo(f"  {block.locale:<6} {block.id:<44} {block.kind:<15} p{block.priority}  "
-                       f"{block.path}")
+            click.echo(
+                f"  {block.locale:<6} {block.id:<44} {block.kind:<15} p{block.priority}  "
+                f"{block.path}"
+            )
     if what in ("vocabularies", "all"):
         click.secho("Vocabularies", bold=True)
         click.echo(f"  locales: {', '.join(project.locales)} (source: {project.source_locale})")

@@ -72,13 +72,30 @@ def split_front_matter(text: str, path: Path, root: Path) -> tuple[str, str, int
     """Split a block file into (front matter, body, line where the body starts)."""
     lines = text.splitlines(keepends=True)
     if not lines or not FENCE.match(lines[0].rstrip("\r\n")):
-        raise ProblemsError([problem(path, 1, 'has no front matter: the file must start with a line '
-                                              '"---", then the block\'s fields, then "---".', root)])
+        raise ProblemsError(
+            [
+                problem(
+                    path,
+                    1,
+                    "has no front matter: the file must start with a line "
+                    '"---", then the block\'s fields, then "---".',
+                    root,
+                )
+            ]
+        )
     for index in range(1, len(lines)):
         if END_FENCE.match(lines[index].rstrip("\r\n")):
-            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
-    raise ProblemsError([problem(path, 1, 'the front matter is not closed: add a line "---" after '
-                                          "the block's fields.", root)])
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise ProblemsError(
+        [
+            problem(
+                path,
+                1,
+                'the front matter is not closed: add a line "---" after the block\'s fields.',
+                root,
+            )
+        ]
+    )
 
 
 def load_content(project: Project) -> Content:
@@ -91,9 +108,16 @@ def load_content(project: Project) -> Content:
         raise ProblemsError([problem(content_root, 0, "the content folder is missing.", root)])
     for folder in sorted(p for p in content_root.iterdir() if p.is_dir()):
         if folder.name not in project.locales:
-            problems.append(problem(folder, 0, f'"{folder.name}" is not a locale of this project'
-                                    f"{did_you_mean(folder.name, project.locales)}; add it to "
-                                    "locales.available in briefgen.yaml.", root))
+            problems.append(
+                problem(
+                    folder,
+                    0,
+                    f'"{folder.name}" is not a locale of this project'
+                    f"{did_you_mean(folder.name, project.locales)}; add it to "
+                    "locales.available in briefgen.yaml.",
+                    root,
+                )
+            )
             continue
         blocks[folder.name] = _load_locale(project, folder, problems)
     if problems:
@@ -111,8 +135,14 @@ def _load_locale(project: Project, folder: Path, problems: list[Problem]) -> dic
             continue
         if block.id in by_id:
             first = by_id[block.id]
-            problems.append(Problem(block.path, 2, f'the block id "{block.id}" is already used by '
-                                    f"{first.path}; block ids must be unique in a locale."))
+            problems.append(
+                Problem(
+                    block.path,
+                    2,
+                    f'the block id "{block.id}" is already used by '
+                    f"{first.path}; block ids must be unique in a locale.",
+                )
+            )
             continue
         by_id[block.id] = block
     return by_id
@@ -156,8 +186,10 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
         priority = 2
     visibility = meta.get("visibility", "public")
     if visibility not in VISIBILITIES:
-        report("visibility", f'unknown visibility "{visibility}"'
-               f"{did_you_mean(str(visibility), VISIBILITIES)}.")
+        report(
+            "visibility",
+            f'unknown visibility "{visibility}"{did_you_mean(str(visibility), VISIBILITIES)}.',
+        )
 
     scan = scan_body(body, body_line)
     problems.extend(Problem(rel, f.line, f.message) for f in scan.findings)
@@ -166,13 +198,21 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
     if problems:
         raise ProblemsError(problems)
     return Block(
-        id=block_id, locale=locale, path=rel,
+        id=block_id,
+        locale=locale,
+        path=rel,
         order=path.relative_to(locale_dir).as_posix(),
-        title=title, kind=kind,
-        audiences=audiences, use_cases=use_cases, rights=rights,
-        priority=int(priority), visibility=str(visibility),
-        body=body.strip("\n") + "\n", body_line=body_line,
-        citations=scan.citations, words=scan.words,
+        title=title,
+        kind=kind,
+        audiences=audiences,
+        use_cases=use_cases,
+        rights=rights,
+        priority=int(priority),
+        visibility=str(visibility),
+        body=body.strip("\n") + "\n",
+        body_line=body_line,
+        citations=scan.citations,
+        words=scan.words,
     )
 
 
@@ -186,8 +226,9 @@ def _text(meta: dict[str, Any], key: str, report: Any) -> str:
     return str(value).strip()
 
 
-def _terms(meta: dict[str, Any], key: str, project: Project, report: Any,
-           allow_all: bool) -> frozenset[str]:
+def _terms(
+    meta: dict[str, Any], key: str, project: Project, report: Any, allow_all: bool
+) -> frozenset[str]:
     vocabulary_name = "kinds" if key == "kind" else key
     vocabulary = project.vocabularies[vocabulary_name]
     value = meta.get(key, [])
@@ -200,12 +241,20 @@ def _terms(meta: dict[str, Any], key: str, project: Project, report: Any,
     if not isinstance(value, list):
         report(key, f'the field "{key}" must be a list' + (' or "all".' if allow_all else "."))
         return frozenset()
-    return frozenset(check_terms(value, vocabulary_name, vocabulary,
-                                 lambda message: report(key, message), allow_all))
+    return frozenset(
+        check_terms(
+            value, vocabulary_name, vocabulary, lambda message: report(key, message), allow_all
+        )
+    )
 
 
-def check_terms(values: Iterable[Any], name: str, vocabulary: dict[str, str], report: Any,
-                allow_all: bool = False) -> list[str]:
+def check_terms(
+    values: Iterable[Any],
+    name: str,
+    vocabulary: dict[str, str],
+    report: Any,
+    allow_all: bool = False,
+) -> list[str]:
     """Keep the known values; report each unknown one with a suggestion."""
     kept = []
     singular = {"audiences": "audience", "use_cases": "use case", "rights": "right"}.get(name, name)

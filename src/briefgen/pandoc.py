@@ -37,8 +37,9 @@ def version() -> str:
     return out.split()[1]
 
 
-def run(args: list[str], stdin: bytes, *, what: str, cwd: Path | None = None,
-        epoch: int | None = None) -> bytes:
+def run(
+    args: list[str], stdin: bytes, *, what: str, cwd: Path | None = None, epoch: int | None = None
+) -> bytes:
     """Run pandoc with `args`, feeding `stdin`; return its stdout or raise ToolError.
 
     Pandoc warnings are failures: a missing citation or resource must not pass silently.
@@ -46,19 +47,32 @@ def run(args: list[str], stdin: bytes, *, what: str, cwd: Path | None = None,
     env = dict(os.environ)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
-    command = [executable(), "--fail-if-warnings", *args] if args != ["--version"] else \
-        [executable(), *args]
+    command = (
+        [executable(), "--fail-if-warnings", *args]
+        if args != ["--version"]
+        else [executable(), *args]
+    )
     try:
         completed = subprocess.run(
-            command, input=stdin, capture_output=True, cwd=cwd, env=env,
-            timeout=TIMEOUT_SECONDS, check=False,
+            command,
+            input=stdin,
+            capture_output=True,
+            cwd=cwd,
+            env=env,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
         )
     except subprocess.TimeoutExpired:
-        raise ToolError(f"pandoc ({what})", f"no answer after {TIMEOUT_SECONDS} s",
-                        " ".join(command)) from None
+        raise ToolError(
+            f"pandoc ({what})", f"no answer after {TIMEOUT_SECONDS} s", " ".join(command)
+        ) from None
     except OSError as error:
         raise ToolError(f"pandoc ({what})", str(error), " ".join(command)) from None
     if completed.returncode != 0:
-        raise ToolError(f"pandoc ({what})", completed.stderr.decode("utf-8", "replace"),
-                        " ".join(command), completed.returncode)
+        raise ToolError(
+            f"pandoc ({what})",
+            completed.stderr.decode("utf-8", "replace"),
+            " ".join(command),
+            completed.returncode,
+        )
     return completed.stdout

@@ -24,7 +24,7 @@ PROJECT_KEYS = {
     "name": "the name of this body of briefs",
     "publisher": "who publishes the briefs (printed on them)",
     "date": "the build date printed in briefs (SOURCE_DATE_EPOCH overrides it)",
-    "locales": "source: the locale blocks are written in; available: every locale briefs are built in",
+    "locales": "source: the locale blocks are written in; available: every locale built",
     "audiences": "audience id -> label",
     "use_cases": "use case id -> label",
     "rights": "right id -> label",
@@ -53,7 +53,7 @@ class Project:
 
     @property
     def build_timestamp(self) -> int:
-        """Seconds since the epoch for embedded timestamps: SOURCE_DATE_EPOCH, else the project date."""
+        """Seconds since the epoch for timestamps: SOURCE_DATE_EPOCH, else the project date."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
         if epoch.isdigit():
             return int(epoch)
@@ -160,7 +160,9 @@ def _vocabulary(value: Any, name: str, report: Any) -> dict[str, str]:
 
 def _locales(value: Any, report: Any) -> tuple[str, tuple[str, ...]]:
     if not isinstance(value, dict) or "source" not in value:
-        report("locales", 'the key "locales" must give "source" (and "available"), e.g. source: en.')
+        report(
+            "locales", 'the key "locales" must give "source" (and "available"), e.g. source: en.'
+        )
         return "en", ("en",)
     source = str(value["source"])
     available = value.get("available", [source])

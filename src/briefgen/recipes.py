@@ -106,8 +106,15 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     rel = display_path(path, root)
     data, _ = parse_yaml(read_text(path, root), path, root)
     if not isinstance(data, LineDict):
-        raise ProblemsError([Problem(rel, 1, "a recipe must be a YAML mapping (title, audience, "
-                                             "use_cases, sections).")])
+        raise ProblemsError(
+            [
+                Problem(
+                    rel,
+                    1,
+                    "a recipe must be a YAML mapping (title, audience, use_cases, sections).",
+                )
+            ]
+        )
     problems: list[Problem] = []
 
     def at(mapping: LineDict, key: str) -> Any:
@@ -115,8 +122,14 @@ def load_recipe(project: Project, path: Path) -> Recipe:
 
     recipe_id = path.stem
     if not SLUG.match(recipe_id):
-        problems.append(Problem(rel, 1, f'the file name "{path.name}" must be a slug (a-z, 0-9, '
-                                        "hyphens): it is the brief's id."))
+        problems.append(
+            Problem(
+                rel,
+                1,
+                f'the file name "{path.name}" must be a slug (a-z, 0-9, '
+                "hyphens): it is the brief's id.",
+            )
+        )
     _unknown_keys(data, RECIPE_KEYS, "key", at)
     for key in ("title", "audience", "use_cases", "sections"):
         if key not in data:
@@ -125,8 +138,10 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     subtitle = _localized(data.get("subtitle", ""), project, at(data, "subtitle"))
     audience = str(data.get("audience", "all"))
     if audience != "all" and audience not in project.vocabularies["audiences"]:
-        at(data, "audience")(f'unknown audience "{audience}"'
-                             f"{did_you_mean(audience, [*project.vocabularies['audiences'], 'all'])}.")
+        at(data, "audience")(
+            f'unknown audience "{audience}"'
+            f"{did_you_mean(audience, [*project.vocabularies['audiences'], 'all'])}."
+        )
     use_cases = _term_set(data.get("use_cases", "all"), "use_cases", project, at(data, "use_cases"))
     formats = parse_formats(data.get("formats", list(project.formats)), at(data, "formats"))
     csl = str(data.get("csl", project.csl))
@@ -138,15 +153,25 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     sections = []
     for item in sections_data:
         if not isinstance(item, LineDict):
-            at(data, "sections")("each section must be a mapping with a title and blocks or select.")
+            at(data, "sections")(
+                "each section must be a mapping with a title and blocks or select."
+            )
             continue
         sections.append(_section(item, project, at))
     if problems:
         raise ProblemsError(problems)
     return Recipe(
-        id=recipe_id, path=rel, title=title, subtitle=subtitle, audience=audience,
-        use_cases=use_cases, formats=formats, csl=csl, toc=bool(data.get("toc", False)),
-        max_priority=max_priority, sections=tuple(sections),
+        id=recipe_id,
+        path=rel,
+        title=title,
+        subtitle=subtitle,
+        audience=audience,
+        use_cases=use_cases,
+        formats=formats,
+        csl=csl,
+        toc=bool(data.get("toc", False)),
+        max_priority=max_priority,
+        sections=tuple(sections),
     )
 
 
@@ -155,8 +180,10 @@ def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
     if "title" not in item:
         at(item, "title")("a section needs a title.")
     if ("blocks" in item) == ("select" in item):
-        at(item, "title")('a section needs either "blocks" (a list of ids) or "select" (rules), '
-                          "not both and not neither.")
+        at(item, "title")(
+            'a section needs either "blocks" (a list of ids) or "select" (rules), '
+            "not both and not neither."
+        )
     block_ids: list[tuple[str, int]] = []
     raw_ids = item.get("blocks", [])
     if not isinstance(raw_ids, list):
@@ -173,8 +200,10 @@ def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
         at(item, "select")('"select" must be a mapping of rules (kinds, audiences, ...).')
     return SectionSpec(
         title=_localized(item.get("title", ""), project, at(item, "title")),
-        block_ids=tuple(block_ids), selector=selector,
-        show_titles=bool(item.get("show_titles", True)), line=item.line,
+        block_ids=tuple(block_ids),
+        selector=selector,
+        show_titles=bool(item.get("show_titles", True)),
+        line=item.line,
     )
 
 
@@ -186,21 +215,28 @@ def _selector(rules: LineDict, project: Project, at: Any) -> Selector:
     _unknown_keys(rules, SELECT_KEYS, "select rule", at)
     kinds = rules.get("kinds", [])
     kinds = [kinds] if isinstance(kinds, str) else kinds
-    kept_kinds = check_terms(kinds if isinstance(kinds, list) else [], "kinds",
-                             project.vocabularies["kinds"], at(rules, "kinds"))
+    kept_kinds = check_terms(
+        kinds if isinstance(kinds, list) else [],
+        "kinds",
+        project.vocabularies["kinds"],
+        at(rules, "kinds"),
+    )
     under = str(rules.get("under", "")).strip("/")
     if under and (under.startswith(".") or ".." in under.split("/")):
         at(rules, "under")(f'"under: {under}" must be a folder inside content/<locale>/.')
     return Selector(
         kinds=frozenset(kept_kinds),
         audiences=_term_set(rules["audiences"], "audiences", project, at(rules, "audiences"))
-        if "audiences" in rules else None,
+        if "audiences" in rules
+        else None,
         use_cases=_term_set(rules["use_cases"], "use_cases", project, at(rules, "use_cases"))
-        if "use_cases" in rules else None,
+        if "use_cases" in rules
+        else None,
         rights=_term_set(rules.get("rights", []), "rights", project, at(rules, "rights")),
         under=under,
         max_priority=_priority(rules["max_priority"], at(rules, "max_priority"))
-        if "max_priority" in rules else None,
+        if "max_priority" in rules
+        else None,
     )
 
 
@@ -232,8 +268,10 @@ def _localized(value: Any, project: Project, report: Any) -> dict[str, str]:
         return {project.source_locale: value.strip()} if value.strip() else {}
     if isinstance(value, dict):
         for locale in sorted(set(value) - set(project.locales)):
-            report(f'"{locale}" is not a locale of this project'
-                   f"{did_you_mean(str(locale), project.locales)}.")
+            report(
+                f'"{locale}" is not a locale of this project'
+                f"{did_you_mean(str(locale), project.locales)}."
+            )
         return {str(k): str(v).strip() for k, v in value.items() if k in project.locales}
     report(f"expected {LOCALIZED}.")
     return {}

@@ -27,6 +27,7 @@ from briefgen.project import Project
 READER = "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
 STYLES_DIR = "styles"
 FONTS_DIR = "fonts"
+CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
 EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
 
 
@@ -43,12 +44,21 @@ class Format:
 # Paths are relative to the project root; {templates} is the templates folder.
 FORMATS: dict[str, Format] = {
     "docx": Format("docx", "docx", "docx", ("--reference-doc={templates}/reference.docx",)),
-    "epub": Format("epub", "epub", "epub3", ("--css={templates}/epub/brief.css",
-                                              "--split-level=2")),
-    "html": Format("html", "html", "html5", ("--template={templates}/html/brief.html",
-                                              "--css={templates}/html/brief.css",
-                                              "--embed-resources", "--section-divs")),
-    "md": Format("md", "md", "gfm"),
+    "epub": Format(
+        "epub", "epub", "epub3", ("--css={templates}/epub/brief.css", "--split-level=2")
+    ),
+    "html": Format(
+        "html",
+        "html",
+        "html5",
+        (
+            "--template={templates}/html/brief.html",
+            "--css={templates}/html/brief.css",
+            "--embed-resources",
+            "--section-divs",
+        ),
+    ),
+    "md": Format("md", "md", "gfm-raw_html", ("--template={templates}/md/brief.md", "--wrap=none")),
     "odt": Format("odt", "odt", "odt", ("--reference-doc={templates}/reference.odt",)),
     "pdf": Format("pdf", "pdf", "typst-citations", ("--template={templates}/typst/brief.typ",)),
 }
@@ -77,9 +87,29 @@ def resolve_csl(project: Project, name: str, where: str) -> Path:
         if resolved.is_file() and resolved.is_relative_to(project.root.resolve()):
             return resolved
     known = sorted(p.stem for p in (project.root / STYLES_DIR).glob("*.csl"))
-    raise ProblemsError([problem(project.root / where, 0, f'the citation style "{name}" is not in '
-                                 f"{STYLES_DIR}/ (known: {', '.join(known) or 'none'}).",
-                                 project.root)])
+    raise ProblemsError(
+        [
+            problem(
+                project.root / where,
+                0,
+                f'the citation style "{name}" is not in '
+                f"{STYLES_DIR}/ (known: {', '.join(known) or 'none'}).",
+                project.root,
+            )
+        ]
+    )
+
+
+def font_folders(root: Path) -> tuple[Path, ...]:
+    """The project's own fonts/ folder, then the Noto Sans CJK collection installed from PyPI.
+
+    Typst's embedded fonts have no CJK glyphs, and Chinese set without a CJK font turns silently
+    into empty boxes, so the CJK font is a dependency, not an option.
+    """
+    import noto_cjk_sans_otc
+
+    folders = [root / FONTS_DIR, Path(str(noto_cjk_sans_otc.FONT_PATH)).parent]
+    return tuple(folder for folder in folders if folder.is_dir())
 
 
 class Renderer:
@@ -89,22 +119,33 @@ class Renderer:
         self.project = project
         self.bibliography = bibliography
         self.templates = project.root / "templates"
-        fonts = project.root / FONTS_DIR
-        self.font_paths: tuple[Path, ...] = (fonts,) if fonts.is_dir() else ()
+        self.font_paths = font_folders(project.root)
 
     def to_json(self, brief: Brief, markdown: str, strings: dict[str, str]) -> bytes:
         """Markdown -> pandoc JSON, with citations resolved against only the keys it cites."""
         csl = resolve_csl(self.project, brief.recipe.csl, brief.recipe.path)
         with tempfile.TemporaryDirectory(prefix="briefgen-") as tmp:
             references = Path(tmp) / "references.json"
-            references.write_text(json.dumps(self.bibliography.csl_items(brief.cited_keys),
-                                             ensure_ascii=False), "utf-8")
+            references.write_text(
+                json.dumps(self.bibliography.csl_items(brief.cited_keys), ensure_ascii=False),
+                "utf-8",
+            )
             args = ["-f", READER, "-t", "json", "-M", f"lang={brief.locale}"]
             if brief.cited_keys:
-                args += ["--citeproc", f"--bibliography={references}", f"--csl={csl}",
-                         "-M", "link-citations=true", "-M", "suppress-bibliography=false"]
+                args += [
+                    "--citeproc",
+                    f"--bibliography={references}",
+                    f"--csl={csl}",
+                    "-M",
+                    "link-citations=true",
+                    "-M",
+                    "suppress-bibliography=false",
+                ]
             raw = pandoc.run(args, markdown.encode("utf-8"), what=f"reading brief {brief.id}")
         document = json.loads(raw)
+        # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
+        for key in CITEPROC_INPUTS:
+            document["meta"].pop(key, None)
         document["meta"].update(self.metadata(brief, strings))
         return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -125,8 +166,8 @@ class Renderer:
             "publisher": self.project.publisher,
             "toc-title": strings.get("contents", "Contents"),
             "description": brief.subtitle or brief.title,
-            "identifier": "urn:uuid:" + str(uuid.uuid5(EPUB_NAMESPACE,
-                                                       f"{brief.id}/{brief.locale}")),
+            "identifier": "urn:uuid:"
+            + str(uuid.uuid5(EPUB_NAMESPACE, f"{brief.id}/{brief.locale}")),
         }
         meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
         if brief.recipe.toc:
@@ -142,15 +183,28 @@ class Renderer:
             args += ["--toc", "--toc-depth=2"]
         if format_name == "pdf":
             args += ["-V", f"lang={self.meta_value(document, 'typst-lang')}"]
-        output = pandoc.run(args, document, what=f"writing {brief.id} as {format_name}",
-                            cwd=self.project.root, epoch=self.project.build_timestamp)
+        output = pandoc.run(
+            args,
+            document,
+            what=f"writing {brief.id} as {format_name}",
+            cwd=self.project.root,
+            epoch=self.project.build_timestamp,
+        )
         if format_name == "pdf":
             output = typst_pdf.compile_pdf(
-                output.decode("utf-8"), root=self.project.root, font_paths=self.font_paths,
-                timestamp=self.project.build_timestamp, what=f"compiling {brief.id} to PDF",
+                output.decode("utf-8"),
+                root=self.project.root,
+                font_paths=self.font_paths,
+                timestamp=self.project.build_timestamp,
+                what=f"compiling {brief.id} to PDF",
             )
-        return Artifact(brief.id, brief.locale, format_name,
-                        artifact_path(brief.id, brief.locale, format_name), output)
+        return Artifact(
+            brief.id,
+            brief.locale,
+            format_name,
+            artifact_path(brief.id, brief.locale, format_name),
+            output,
+        )
 
     @staticmethod
     def meta_value(document: bytes, key: str) -> str:

@@ -23,8 +23,9 @@ def version() -> str:
     return metadata.version("typst")
 
 
-def compile_pdf(source: str, *, root: Path, font_paths: tuple[Path, ...], timestamp: int,
-                what: str) -> bytes:
+def compile_pdf(
+    source: str, *, root: Path, font_paths: tuple[Path, ...], timestamp: int, what: str
+) -> bytes:
     """Compile Typst markup to PDF bytes; raise ToolError with Typst's own diagnostic on failure."""
     try:
         with warnings.catch_warnings():

@@ -35,7 +35,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
         raise yaml.constructor.ConstructorError(
             None, None, f'the key "{sorted(duplicates)[0]}" appears twice', key_node.start_mark
         )
-    mapping = LineDict(loader.construct_mapping(node, deep=True))
+    mapping = LineDict({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     offset = getattr(loader, "first_line", 1)
     mapping.lines = {str(k.value): offset + k.start_mark.line for k, _ in node.value}
     mapping.line = offset + node.start_mark.line
@@ -45,7 +45,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def parse_yaml(text: str, path: Path, root: Path | None, first_line: int = 1) -> tuple[Any, dict[str, int]]:
+def parse_yaml(
+    text: str, path: Path, root: Path | None, first_line: int = 1
+) -> tuple[Any, dict[str, int]]:
     """Parse YAML text that starts at `first_line` of `path`; return (data, key -> line)."""
     loader = _LineLoader(text)
     loader.first_line = first_line  # type: ignore[attr-defined]
@@ -55,6 +57,8 @@ def parse_yaml(text: str, path: Path, root: Path | None, first_line: int = 1) ->
         mark = error.problem_mark or error.context_mark
         line = first_line + mark.line if mark else first_line
         what = error.problem or error.context or "invalid YAML"
+        if what == "mapping values are not allowed here":
+            what += ' (put a value that contains ": " in quotes)'
         raise ProblemsError([problem(path, line, f"invalid YAML: {what}.", root)]) from None
     except yaml.YAMLError as error:
         raise ProblemsError([problem(path, first_line, f"invalid YAML: {error}.", root)]) from None
@@ -68,19 +72,37 @@ def read_text(path: Path, root: Path | None) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ProblemsError([problem(
-                path, 0, f"the file is {size / 1e6:.0f} MB; files over "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MB are refused. Split it up.", root)])
+            raise ProblemsError(
+                [
+                    problem(
+                        path,
+                        0,
+                        f"the file is {size / 1e6:.0f} MB; files over "
+                        f"{MAX_FILE_BYTES // (1024 * 1024)} MB are refused. Split it up.",
+                        root,
+                    )
+                ]
+            )
         data = path.read_bytes()
     except OSError as error:
-        raise ProblemsError([problem(path, 0, f"cannot be read: {error.strerror}.", root)]) from None
+        raise ProblemsError(
+            [problem(path, 0, f"cannot be read: {error.strerror}.", root)]
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise ProblemsError([problem(
-            path, line, f"is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
-            f"{error.start}). Save the file as UTF-8.", root)]) from None
+        raise ProblemsError(
+            [
+                problem(
+                    path,
+                    line,
+                    f"is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+                    f"{error.start}). Save the file as UTF-8.",
+                    root,
+                )
+            ]
+        ) from None
 
 
 def load_yaml_mapping(path: Path, root: Path | None) -> tuple[dict[str, Any], dict[str, int]]:
@@ -91,6 +113,13 @@ def load_yaml_mapping(path: Path, root: Path | None) -> tuple[dict[str, Any], di
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ProblemsError([Problem(problem(path, 1, "", root).path, 1,
-                                     "the file must hold a YAML mapping (key: value lines).")])
+        raise ProblemsError(
+            [
+                Problem(
+                    problem(path, 1, "", root).path,
+                    1,
+                    "the file must hold a YAML mapping (key: value lines).",
+                )
+            ]
+        )
     return data, lines

@@ -1,0 +1,38 @@
+# Two entry points, both safe to run on a fresh machine:
+#   make briefs   set up, then build every shipped brief into build/
+#   make test     set up (with test tools), then lint, type-check and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: briefs test lint pytest check clean
+
+briefs: $(VENV)/.installed
+	$(BIN)/briefgen build
+
+check: $(VENV)/.installed
+	$(BIN)/briefgen check --strict
+
+test: $(VENV)/.installed-test
+	$(MAKE) lint pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	scripts/install-system-deps
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf build

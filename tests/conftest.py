@@ -1,0 +1,67 @@
+"""Shared fixtures: scenario projects copied to a temporary folder, and a CLI runner."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefgen.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path) -> Result:
+    """Run the briefgen CLI in-process, as a user would from a shell."""
+    runner = CliRunner()
+    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """Copy a project; scenarios borrow the shipped templates and styles they don't define."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build", "expected-*.txt"))
+    for shared in ("templates", "styles"):
+        if not (target / shared).exists():
+            shutil.copytree(REPO / shared, target / shared)
+    return target
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a folder, by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def scenario(tmp_path: Path):
+    """scenario("name") -> a fresh copy of tests/scenarios/name."""
+
+    def make(name: str) -> Path:
+        return copy_project(SCENARIOS / name, tmp_path / name)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped project built once, every brief in every format (shared by output tests)."""
+    out = tmp_path_factory.mktemp("shipped") / "build"
+    result = run_cli("--project", REPO, "build", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    return out
