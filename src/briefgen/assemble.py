@@ -1,32 +1,21 @@
-"""Assemble a brief: choose its blocks from a recipe, then write the whole document as Markdown.
+"""Assemble a brief: choose its blocks and data from a recipe, in one locale.
 
 Selection rules (docs/recipes.md): a section's `blocks` lists ids in order; a section's `select`
 takes every public block that matches all its rules, in file-path order. A block appears once in a
-brief, in the first section that takes it. Blocks are text: the Jinja2 template places them, it
-never evaluates them.
+brief, in the first section that takes it. A `data` section takes the companies of the brief's use
+cases, or the glossary terms its text uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import babel.dates
-import jinja2
-import jinja2.sandbox
-from jinja2.exceptions import SecurityError
+from dataclasses import dataclass, field
 
 from briefgen.content import Block, Content
-from briefgen.errors import Problem, ProblemsError, display_path, problem
+from briefgen.datasets import Company, Data, Term
+from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.project import Project
 from briefgen.recipes import Recipe, Selector, localized
-from briefgen.yamlfile import load_yaml_mapping
-
-TEMPLATES_DIR = "templates"
-DOCUMENT_TEMPLATE = "brief.md.j2"
-STRINGS_DIR = "strings"
 
 
 @dataclass(frozen=True)
@@ -34,6 +23,9 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     show_titles: bool
+    data: str = ""  # "companies" or "glossary": filled from the brief's data, not from blocks
+    use_cases: tuple[str, ...] = ()  # a companies section's use cases, sorted
+    companies: tuple[Company, ...] = ()  # a companies section's firms
 
 
 @dataclass(frozen=True)
@@ -49,6 +41,12 @@ class Brief:
     date: dt.date
     sections: tuple[Section, ...]
     fallback_blocks: tuple[str, ...]  # ids taken from the source locale for lack of a translation
+    terms: tuple[Term, ...] = ()  # for a glossary section: the terms the brief's text uses
+    data_kinds: dict[str, str] = field(default_factory=dict, hash=False)
+    use_case_names: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def use_case_label(self, use_case: str) -> str:
+        return self.use_case_names.get(use_case, use_case)
 
     @property
     def id(self) -> str:
@@ -59,8 +57,14 @@ class Brief:
         return tuple(b for s in self.sections for b in s.blocks)
 
     @property
+    def companies(self) -> tuple[Company, ...]:
+        return tuple(dict.fromkeys(c for s in self.sections for c in s.companies))
+
+    @property
     def cited_keys(self) -> tuple[str, ...]:
-        return tuple(sorted({key for b in self.blocks for key in b.cited_keys}))
+        keys = {key for b in self.blocks for key in b.cited_keys}
+        keys.update(key for c in self.companies for key in c.sources)
+        return tuple(sorted(keys))
 
 
 def matches(block: Block, selector: Selector, recipe: Recipe) -> bool:
@@ -76,7 +80,7 @@ def matches(block: Block, selector: Selector, recipe: Recipe) -> bool:
         and (audiences is None or bool(block.audiences & audiences))
         and bool(block.use_cases & use_cases)
         and (not selector.rights or bool(block.rights & selector.rights))
-        and (not selector.under or block.order.startswith(selector.under + "/"))
+        and (not selector.under or block.order.startswith(tuple(f"{u}/" for u in selector.under)))
         and block.priority <= max_priority
     )
 
@@ -95,8 +99,6 @@ def select_blocks(
         for block_id, line in spec.block_ids:
             block = blocks.get(block_id)
             if block is None:
-                from briefgen.errors import did_you_mean
-
                 problems.append(
                     Problem(
                         recipe.path,
@@ -122,7 +124,7 @@ def select_blocks(
                 if block.id not in placed and matches(block, spec.selector, recipe):
                     picked.append(block)
                     placed.add(block.id)
-        if not picked and not problems:
+        if not picked and not problems and not spec.data:
             problems.append(
                 Problem(
                     recipe.path,
@@ -138,8 +140,13 @@ def recipe_source(blocks: dict[str, Block]) -> str:
     return next(iter(blocks.values())).locale if blocks else ""
 
 
-def assemble(project: Project, recipe: Recipe, content: Content, locale: str) -> Brief:
-    """Choose the brief's blocks (from the source locale) and swap in `locale`'s translations."""
+def assemble(
+    project: Project, recipe: Recipe, content: Content, locale: str, data: Data | None = None
+) -> Brief:
+    """Choose the brief's blocks (from the source locale) and swap in `locale`'s translations.
+
+    `data` is the locale's structured data, used by companies and glossary sections.
+    """
     source = content.locale(project.source_locale)
     chosen, problems = select_blocks(recipe, source)
     if problems:
@@ -147,6 +154,7 @@ def assemble(project: Project, recipe: Recipe, content: Content, locale: str) ->
     translated = content.locale(locale)
     fallback: list[str] = []
     sections = []
+    data = data or Data((), {}, ())
     for spec, (_, picked, show_titles) in zip(recipe.sections, chosen, strict=True):
         blocks = []
         for block in picked:
@@ -155,11 +163,31 @@ def assemble(project: Project, recipe: Recipe, content: Content, locale: str) ->
             else:
                 fallback.append(block.id)
                 blocks.append(block)
+        use_cases = tuple(sorted(spec.use_cases or recipe.use_cases)) if spec.data else ()
+        firms: tuple[Company, ...] = ()
+        if spec.data == "companies":
+            firms = tuple(c for c in data.companies if c.use_cases & set(use_cases))
         sections.append(
             Section(
-                localized(spec.title, locale, project.source_locale), tuple(blocks), show_titles
+                localized(spec.title, locale, project.source_locale),
+                tuple(blocks),
+                show_titles,
+                spec.data,
+                use_cases,
+                firms,
             )
         )
+    # A glossary lists the terms the brief's own text uses, tables included, and only those.
+    text = "\n".join(
+        [f"{b.title}\n{b.body}" for s in sections for b in s.blocks]
+        + [
+            f"{c.name} {c.products} {' '.join(c.claimed_uses)}"
+            for s in sections
+            for c in s.companies
+        ]
+    )
+    has_glossary = any(s.data == "glossary" for s in sections)
+    terms = tuple(t for t in data.terms if t.used_in(text)) if has_glossary else ()
     audience = recipe.audience
     return Brief(
         recipe=recipe,
@@ -171,72 +199,7 @@ def assemble(project: Project, recipe: Recipe, content: Content, locale: str) ->
         date=project.build_date,
         sections=tuple(sections),
         fallback_blocks=tuple(sorted(fallback)) if locale != project.source_locale else (),
+        terms=terms,
+        data_kinds=data.data_kinds,
+        use_case_names=dict(project.vocabularies["use_cases"]),
     )
-
-
-class DocumentWriter:
-    """Writes a brief's Markdown from the project's Jinja2 template, in a sandbox."""
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        folder = project.root / TEMPLATES_DIR
-        self.env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(folder),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,  # the output is Markdown; pandoc escapes for each format
-            keep_trailing_newline=True,
-        )
-        self.env.filters["anchor"] = heading_anchor
-        self._strings: dict[str, dict[str, str]] = {}
-
-    def strings(self, locale: str) -> dict[str, str]:
-        """UI words for a locale (templates/strings/<locale>.yaml over the source locale's)."""
-        if locale not in self._strings:
-            merged: dict[str, str] = {}
-            for code in dict.fromkeys([self.project.source_locale, locale]):
-                path = self.project.root / TEMPLATES_DIR / STRINGS_DIR / f"{code}.yaml"
-                if path.is_file():
-                    data, _ = load_yaml_mapping(path, self.project.root)
-                    merged.update({str(k): str(v) for k, v in data.items()})
-            self._strings[locale] = merged
-        return self._strings[locale]
-
-    def write(self, brief: Brief) -> str:
-        """The brief as one Markdown document (front matter goes to pandoc separately)."""
-        context: dict[str, Any] = {
-            "brief": brief,
-            "sections": brief.sections,
-            "strings": self.strings(brief.locale),
-            "date": format_date(brief.date, brief.locale),
-            "has_citations": bool(brief.cited_keys),
-        }
-        path = self.project.root / TEMPLATES_DIR / DOCUMENT_TEMPLATE
-        try:
-            return self.env.get_template(DOCUMENT_TEMPLATE).render(context)
-        except jinja2.TemplateSyntaxError as error:
-            where = Path(error.filename) if error.filename else path
-            raise ProblemsError(
-                [
-                    problem(
-                        where, error.lineno, f"template error: {error.message}.", self.project.root
-                    )
-                ]
-            ) from None
-        except jinja2.TemplateNotFound as error:
-            raise ProblemsError(
-                [problem(path, 0, f"template not found: {error.name}.", self.project.root)]
-            ) from None
-        except (jinja2.UndefinedError, SecurityError) as error:
-            raise ProblemsError(
-                [Problem(display_path(path, self.project.root), 0, f"template error: {error}.")]
-            ) from None
-
-
-def format_date(date: dt.date, locale: str) -> str:
-    """A long date in the reader's language, e.g. '15 January 2021' or '2021年1月15日'."""
-    return babel.dates.format_date(date, format="long", locale=locale.replace("-", "_"))
-
-
-def heading_anchor(block_id: str) -> str:
-    """Pandoc's heading attribute for a stable id; block ids are slugs, so nothing to escape."""
-    return "{#" + block_id + "}"

@@ -107,9 +107,12 @@ def load_bibliography(root: Path) -> Bibliography:
 
 
 def check_citations(
-    blocks: Iterable[Block], bibliography: Bibliography
+    blocks: Iterable[Block], bibliography: Bibliography, also_used: Iterable[str] = ()
 ) -> tuple[list[Problem], list[Problem]]:
-    """Errors for unknown keys (every place each occurs), warnings for entries nobody cites."""
+    """Errors for unknown keys (every place each occurs), warnings for entries nobody cites.
+
+    `also_used` are keys cited outside blocks (data sources), checked where they are loaded.
+    """
     errors: list[Problem] = []
     used: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for block in blocks:
@@ -127,9 +130,10 @@ def check_citations(
                     f'unknown citation key "@{key}": it is not in {bibliography.path}{hint}.',
                 )
             )
+    cited_elsewhere = set(also_used)
     warnings = [
         Problem(bibliography.path, entry.line, f'the entry "{key}" is not cited by any block.')
         for key, entry in sorted(bibliography.entries.items())
-        if key not in used
+        if key not in used and key not in cited_elsewhere
     ]
     return errors, warnings

@@ -6,14 +6,17 @@ it was.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from briefgen import __version__, pandoc, typst_pdf
-from briefgen.assemble import Brief, DocumentWriter, assemble
+from briefgen.assemble import Brief, assemble
+from briefgen.charts import ChartInput, figure_bytes
 from briefgen.check import Loaded, load
+from briefgen.document import DocumentWriter
 from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.output import MANIFEST, Written, manifest_bytes, read_manifest, write_files
 from briefgen.render import Artifact, Renderer
@@ -47,23 +50,50 @@ def build(request: BuildRequest, progress: Progress = lambda message: None) -> B
     renderer = Renderer(loaded.project, loaded.bibliography)
 
     briefs = [
-        assemble(loaded.project, loaded.recipes[r], loaded.content, loc) for r, loc, _ in plan
+        assemble(loaded.project, loaded.recipes[r], loaded.content, loc, loaded.data_for(loc))
+        for r, loc, _ in plan
     ]
-    documents = [writer.write(brief) for brief in briefs]
-
     artifacts: list[tuple[Brief, Artifact]] = []
-    for brief, markdown, (_, _, formats) in zip(briefs, documents, plan, strict=True):
-        progress(f"{brief.id} ({brief.locale}): citations")
-        document = renderer.to_json(brief, markdown, writer.strings(brief.locale))
-        for format_name in formats:
-            progress(f"{brief.id} ({brief.locale}): {format_name}")
-            artifacts.append((brief, renderer.render(brief, document, format_name)))
+    with tempfile.TemporaryDirectory(prefix="briefgen-media-") as tmp:
+        media = Path(tmp)
+        figures = [
+            draw_figures(loaded, brief, writer.strings(brief.locale), media) for brief in briefs
+        ]
+        documents = [writer.write(b, f) for b, f in zip(briefs, figures, strict=True)]
+        for brief, markdown, (_, _, formats) in zip(briefs, documents, plan, strict=True):
+            progress(f"{brief.id} ({brief.locale}): citations")
+            document = renderer.to_json(brief, markdown, writer.strings(brief.locale))
+            for format_name in formats:
+                progress(f"{brief.id} ({brief.locale}): {format_name}")
+                for artifact in renderer.render(brief, document, format_name, media):
+                    artifacts.append((brief, artifact))
 
     written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])
     manifest = update_manifest(read_manifest(request.out), request.out, artifacts, written, loaded)
     write_files(request.out, [(MANIFEST, manifest_bytes(manifest))])
     fallbacks = {a.relpath: b.fallback_blocks for b, a in artifacts if b.fallback_blocks}
     return BuildResult(tuple(written), loaded.warnings, fallbacks)
+
+
+def draw_figures(
+    loaded: Loaded, brief: Brief, strings: dict[str, str], media: Path
+) -> dict[str, str]:
+    """Draw or copy each figure of a brief into `media`; block id -> file name there."""
+    use_cases = tuple(
+        (u, loaded.project.label("use_cases", u)) for u in sorted(brief.recipe.use_cases)
+    )
+    chart_input = ChartInput(
+        loaded.data_for(brief.locale), use_cases, strings.get("chart_axis", "Number of firms")
+    )
+    names = {}
+    for block in brief.blocks:
+        if block.figure is None:
+            continue
+        suffix = Path(block.figure.image).suffix.lower() if block.figure.image else ".png"
+        name = f"{brief.locale}-{block.id}{suffix}"
+        (media / name).write_bytes(figure_bytes(block.figure, loaded.project.root, chart_input))
+        names[block.id] = name
+    return names
 
 
 def plan_builds(loaded: Loaded, request: BuildRequest) -> list[tuple[str, str, tuple[str, ...]]]:

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from briefgen.assemble import DOCUMENT_TEMPLATE, TEMPLATES_DIR, select_blocks
+from briefgen.assemble import select_blocks
 from briefgen.bibliography import Bibliography, check_citations, load_bibliography
-from briefgen.content import Content, load_content
-from briefgen.errors import Problem, ProblemsError
+from briefgen.charts import CHARTS, IMAGE_SUFFIXES
+from briefgen.content import Block, Content, load_content
+from briefgen.datasets import Data, load_data
+from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
+from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.project import Project, load_project
 from briefgen.recipes import Recipe, load_recipes
 from briefgen.render import resolve_csl
@@ -28,6 +31,12 @@ class Loaded:
     recipes: dict[str, Recipe]
     bibliography: Bibliography
     warnings: tuple[Problem, ...]
+    data: dict[str, Data]
+
+    def data_for(self, locale: str) -> Data:
+        """A locale's structured data, else the source locale's."""
+        empty = Data((), {}, ())
+        return self.data.get(locale) or self.data.get(self.project.source_locale) or empty
 
 
 def load(root: Path) -> Loaded:
@@ -47,11 +56,27 @@ def load(root: Path) -> Loaded:
     bibliography = attempt(
         lambda: load_bibliography(root), Bibliography("bibliography.bib", {}, {})
     )
+    data: dict[str, Data] = attempt(lambda: load_data(project), {})
     warnings: list[Problem] = []
 
     blocks = content.all_blocks()
+    errors.extend(_figure_problems(project, blocks))
+    for locale_data in data.values():
+        for company in locale_data.companies:
+            for key in company.sources:
+                if bibliography.entries and key not in bibliography.entries:
+                    errors.append(
+                        Problem(
+                            company.path,
+                            company.line,
+                            f"unknown citation key "
+                            f'"@{key}" for {company.name}: it is not in '
+                            f"{bibliography.path}.",
+                        )
+                    )
     if bibliography.entries or not any(p.path == bibliography.path for p in errors):
-        citation_errors, unused = check_citations(blocks, bibliography)
+        data_keys = {key for d in data.values() for key in d.cited_keys}
+        citation_errors, unused = check_citations(blocks, bibliography, data_keys)
         # With blocks that failed to load, "not cited" would be a guess: say it only when sure.
         if not errors:
             warnings.extend(unused)
@@ -80,4 +105,33 @@ def load(root: Path) -> Loaded:
         )
     if errors:
         raise ProblemsError(errors, warnings)
-    return Loaded(project, content, recipes, bibliography, tuple(sorted(set(warnings))))
+    return Loaded(project, content, recipes, bibliography, tuple(sorted(set(warnings))), data)
+
+
+def _figure_problems(project: Project, blocks: list[Block]) -> list[Problem]:
+    """Charts must exist; images must be PNG or JPEG files inside the project."""
+    problems = []
+    root = project.root.resolve()
+    for block in blocks:
+        figure = block.figure
+        if figure is None:
+            continue
+        where = (block.path, figure.line)
+        if figure.chart and figure.chart not in CHARTS:
+            problems.append(
+                Problem(
+                    *where, f'unknown chart "{figure.chart}"{did_you_mean(figure.chart, CHARTS)}.'
+                )
+            )
+        if figure.image:
+            path = (root / figure.image).resolve()
+            if not path.is_relative_to(root):
+                message = "is outside the project; keep images inside it"
+            elif not path.is_file():
+                message = "does not exist"
+            elif path.suffix.lower() not in IMAGE_SUFFIXES:
+                message = "must be a PNG or JPEG file"
+            else:
+                continue
+            problems.append(Problem(*where, f'the image "{figure.image}" {message}.'))
+    return problems

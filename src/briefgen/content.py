@@ -24,10 +24,28 @@ BLOCK_KEYS = {
     "rights": "a list of rights the block speaks to",
     "priority": "1 essential, 2 standard, 3 detail",
     "visibility": "public or internal",
+    "figure": "a figure after the text: caption, alt, and chart (a name) or image (a path)",
+}
+FIGURE_KEYS = {
+    "caption": "the caption printed under the figure",
+    "alt": "a text alternative describing what the figure shows (required)",
+    "chart": "the name of a chart briefgen draws from the project's data",
+    "image": "a PNG or JPEG file inside the project",
 }
 VISIBILITIES = ("public", "internal")
 FENCE = re.compile(r"^---[ \t]*$")
 END_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A block's figure: a chart by name, or an image file inside the project."""
+
+    caption: str
+    alt: str
+    chart: str = ""
+    image: str = ""  # relative to the project root
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,7 @@ class Block:
     body_line: int
     citations: tuple[Citation, ...]
     words: int
+    figure: Figure | None = None
 
     @property
     def cited_keys(self) -> tuple[str, ...]:
@@ -191,6 +210,9 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
             f'unknown visibility "{visibility}"{did_you_mean(str(visibility), VISIBILITIES)}.',
         )
 
+    figure = (
+        _figure(meta.get("figure"), lines.get("figure", 2), report) if "figure" in meta else None
+    )
     scan = scan_body(body, body_line)
     problems.extend(Problem(rel, f.line, f.message) for f in scan.findings)
     if not body.strip():
@@ -213,6 +235,27 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
         body_line=body_line,
         citations=scan.citations,
         words=scan.words,
+        figure=figure,
+    )
+
+
+def _figure(value: Any, line: int, report: Any) -> Figure | None:
+    if not isinstance(value, dict):
+        report("figure", '"figure" must be a mapping: caption, alt, and chart or image.')
+        return None
+    for key in sorted(set(value) - set(FIGURE_KEYS)):
+        report("figure", f'unknown figure field "{key}"{did_you_mean(str(key), FIGURE_KEYS)}.')
+    for key in ("caption", "alt"):
+        if not str(value.get(key) or "").strip():
+            report("figure", f'the figure needs "{key}" (text).')
+    if ("chart" in value) == ("image" in value):
+        report("figure", 'the figure needs either "chart" or "image", not both and not neither.')
+    return Figure(
+        caption=" ".join(str(value.get("caption", "")).split()),
+        alt=" ".join(str(value.get("alt", "")).split()),
+        chart=str(value.get("chart", "")),
+        image=str(value.get("image", "")),
+        line=line,
     )
 
 

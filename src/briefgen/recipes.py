@@ -21,6 +21,7 @@ RECIPE_KEYS = {
     "formats": "the formats built by default (html, pdf, docx, odt, epub, md)",
     "csl": "the citation style: a name from styles/ or a path inside the project",
     "toc": "true to print a table of contents",
+    "compact": "true for tighter PDF pages (smaller type and margins), e.g. a one-page summary",
     "max_priority": "leave out blocks whose priority is higher than this (1-3)",
     "sections": "the ordered sections of the brief",
 }
@@ -29,13 +30,16 @@ SECTION_KEYS = {
     "blocks": "block ids, in the order they appear",
     "select": "choose blocks by kinds, audiences, use_cases, rights, under, max_priority",
     "show_titles": "false to print the blocks without their own headings",
+    "data": "companies (a table per use case) or glossary (the terms the brief uses)",
+    "use_cases": "for a companies section: the use cases to show (default: the brief's)",
 }
+DATA_SECTIONS = ("companies", "glossary")
 SELECT_KEYS = {
     "kinds": "block kinds to take",
     "audiences": "override the brief's audience for this section",
     "use_cases": "override the brief's use cases for this section",
     "rights": "take only blocks that speak to one of these rights",
-    "under": "take only blocks under this folder of content/<locale>/",
+    "under": "take only blocks under this folder (or these folders) of content/<locale>/",
     "max_priority": "leave out blocks whose priority is higher than this",
 }
 
@@ -48,7 +52,7 @@ class Selector:
     audiences: frozenset[str] | None = None
     use_cases: frozenset[str] | None = None
     rights: frozenset[str] = frozenset()
-    under: str = ""
+    under: tuple[str, ...] = ()
     max_priority: int | None = None
 
 
@@ -59,6 +63,8 @@ class SectionSpec:
     selector: Selector | None
     show_titles: bool
     line: int
+    data: str = ""  # "companies" or "glossary": a section built from data/<locale>/
+    use_cases: frozenset[str] | None = None  # a companies section's own use cases
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Recipe:
     formats: tuple[str, ...]
     csl: str
     toc: bool
+    compact: bool
     max_priority: int
     sections: tuple[SectionSpec, ...]
 
@@ -170,6 +177,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         formats=formats,
         csl=csl,
         toc=bool(data.get("toc", False)),
+        compact=bool(data.get("compact", False)),
         max_priority=max_priority,
         sections=tuple(sections),
     )
@@ -179,19 +187,22 @@ def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
     _unknown_keys(item, SECTION_KEYS, "section key", at)
     if "title" not in item:
         at(item, "title")("a section needs a title.")
-    if ("blocks" in item) == ("select" in item):
+    if sum(key in item for key in ("blocks", "select", "data")) != 1:
         at(item, "title")(
-            'a section needs either "blocks" (a list of ids) or "select" (rules), '
-            "not both and not neither."
+            'a section needs one of "blocks" (a list of ids), "select" (rules) or "data" '
+            f"({' or '.join(DATA_SECTIONS)})."
         )
+    data = str(item.get("data", ""))
+    if data and data not in DATA_SECTIONS:
+        at(item, "data")(f'unknown data "{data}"{did_you_mean(data, DATA_SECTIONS)}.')
     block_ids: list[tuple[str, int]] = []
     raw_ids = item.get("blocks", [])
     if not isinstance(raw_ids, list):
         at(item, "blocks")('"blocks" must be a list of block ids.')
         raw_ids = []
-    for offset, block_id in enumerate(raw_ids):
-        # Flow lists ([a, b]) sit on the key's line; block lists one item per following line.
-        line = item.line_of("blocks") + (0 if _flow(item, raw_ids) else offset + 1)
+    lines = getattr(raw_ids, "lines", [])
+    for index, block_id in enumerate(raw_ids):
+        line = lines[index] if index < len(lines) else item.line_of("blocks")
         block_ids.append((str(block_id), line))
     selector = None
     if isinstance(item.get("select"), LineDict):
@@ -204,11 +215,11 @@ def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
         selector=selector,
         show_titles=bool(item.get("show_titles", True)),
         line=item.line,
+        data=data if data in DATA_SECTIONS else "",
+        use_cases=_term_set(item["use_cases"], "use_cases", project, at(item, "use_cases"))
+        if "use_cases" in item
+        else None,
     )
-
-
-def _flow(item: LineDict, values: list[Any]) -> bool:
-    return len(values) <= 1 or item.line_of("blocks") == getattr(item, "_end_line", -1)
 
 
 def _selector(rules: LineDict, project: Project, at: Any) -> Selector:
@@ -221,9 +232,13 @@ def _selector(rules: LineDict, project: Project, at: Any) -> Selector:
         project.vocabularies["kinds"],
         at(rules, "kinds"),
     )
-    under = str(rules.get("under", "")).strip("/")
-    if under and (under.startswith(".") or ".." in under.split("/")):
-        at(rules, "under")(f'"under: {under}" must be a folder inside content/<locale>/.')
+    raw_under = rules.get("under", [])
+    under = tuple(
+        str(u).strip("/") for u in ([raw_under] if isinstance(raw_under, str) else raw_under)
+    )
+    for folder in under:
+        if not folder or folder.startswith(".") or ".." in folder.split("/"):
+            at(rules, "under")(f'"under: {folder}" must be a folder inside content/<locale>/.')
     return Selector(
         kinds=frozenset(kept_kinds),
         audiences=_term_set(rules["audiences"], "audiences", project, at(rules, "audiences"))

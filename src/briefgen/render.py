@@ -17,8 +17,9 @@ from typing import Any
 import babel
 
 from briefgen import pandoc, typst_pdf
-from briefgen.assemble import Brief, format_date
+from briefgen.assemble import Brief
 from briefgen.bibliography import Bibliography
+from briefgen.document import format_date
 from briefgen.errors import ProblemsError, problem
 from briefgen.project import Project
 
@@ -172,11 +173,21 @@ class Renderer:
         meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
         if brief.recipe.toc:
             meta["toc"] = {"t": "MetaBool", "c": True}
+        if brief.recipe.compact:
+            meta["compact"] = {"t": "MetaBool", "c": True}
         return meta
 
-    def render(self, brief: Brief, document: bytes, format_name: str) -> Artifact:
-        """Write one format from the brief's pandoc JSON."""
+    def render(
+        self, brief: Brief, document: bytes, format_name: str, media: Path
+    ) -> list[Artifact]:
+        """Write one format from the brief's pandoc JSON; `media` holds its figures' images.
+
+        Markdown can't embed images, so it gets them as files beside it, under media/.
+        """
         fmt = FORMATS[format_name]
+        extra: list[Artifact] = []
+        if format_name == "md":
+            document, extra = self._media_files(brief, document, media)
         args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
         args += [option.format(templates=self.templates) for option in fmt.options]
         if brief.recipe.toc and format_name != "pdf":
@@ -187,24 +198,50 @@ class Renderer:
             args,
             document,
             what=f"writing {brief.id} as {format_name}",
-            cwd=self.project.root,
+            cwd=media,
             epoch=self.project.build_timestamp,
         )
         if format_name == "pdf":
             output = typst_pdf.compile_pdf(
                 output.decode("utf-8"),
-                root=self.project.root,
+                root=media,
                 font_paths=self.font_paths,
                 timestamp=self.project.build_timestamp,
                 what=f"compiling {brief.id} to PDF",
             )
-        return Artifact(
-            brief.id,
-            brief.locale,
-            format_name,
-            artifact_path(brief.id, brief.locale, format_name),
-            output,
-        )
+        path = artifact_path(brief.id, brief.locale, format_name)
+        return [Artifact(brief.id, brief.locale, format_name, path, output), *extra]
+
+    @staticmethod
+    def _media_files(brief: Brief, document: bytes, media: Path) -> tuple[bytes, list[Artifact]]:
+        """Point the document's images at media/<brief>-<file> and return those files."""
+        tree = json.loads(document)
+        files: dict[str, str] = {}
+
+        def visit(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("t") == "Image":
+                    target = node["c"][2]
+                    name = files.setdefault(target[0], f"media/{brief.id}-{target[0]}")
+                    target[0] = name
+                for value in node.values():
+                    visit(value)
+            elif isinstance(node, list):
+                for value in node:
+                    visit(value)
+
+        visit(tree["blocks"])
+        extra = [
+            Artifact(
+                brief.id,
+                brief.locale,
+                "md",
+                f"{brief.locale}/{name}",
+                (media / source).read_bytes(),
+            )
+            for source, name in sorted(files.items())
+        ]
+        return json.dumps(tree, ensure_ascii=False, sort_keys=True).encode(), extra
 
     @staticmethod
     def meta_value(document: bytes, key: str) -> str:

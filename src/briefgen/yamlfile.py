@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from briefgen.errors import Problem, ProblemsError, problem
+from briefgen.errors import ProblemsError, problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
@@ -19,8 +19,10 @@ class _LineLoader(yaml.SafeLoader):
 class LineDict(dict[str, Any]):
     """A mapping that remembers the line (1-based, in its file) where each key stands."""
 
-    lines: dict[str, int]
-    line: int
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines: dict[str, int] = {}
+        self.line = 0
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
@@ -42,7 +44,21 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     return mapping
 
 
+class LineList(list[Any]):
+    """A sequence that remembers the line (1-based, in its file) of each item."""
+
+    lines: list[int]
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    items = LineList(loader.construct_sequence(node, deep=True))
+    offset = getattr(loader, "first_line", 1)
+    items.lines = [offset + item.start_mark.line for item in node.value]
+    return items
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def parse_yaml(
@@ -105,21 +121,14 @@ def read_text(path: Path, root: Path | None) -> str:
         ) from None
 
 
-def load_yaml_mapping(path: Path, root: Path | None) -> tuple[dict[str, Any], dict[str, int]]:
+def load_yaml_mapping(path: Path, root: Path | None) -> tuple[LineDict, dict[str, int]]:
     """Load a YAML file whose top level must be a mapping."""
     if not path.is_file():
         raise ProblemsError([problem(path, 0, "file not found.", root)])
     data, lines = parse_yaml(read_text(path, root), path, root)
     if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ProblemsError(
-            [
-                Problem(
-                    problem(path, 1, "", root).path,
-                    1,
-                    "the file must hold a YAML mapping (key: value lines).",
-                )
-            ]
-        )
+        data = LineDict()
+    if not isinstance(data, LineDict):
+        message = "the file must hold a YAML mapping (key: value lines)."
+        raise ProblemsError([problem(path, 1, message, root)])
     return data, lines

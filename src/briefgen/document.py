@@ -1,0 +1,167 @@
+"""Write an assembled brief as one Markdown document, from the project's Jinja2 template.
+
+The template runs in Jinja2's sandbox with undefined variables as errors. Blocks reach it as
+plain strings: it places them, it never evaluates them. Tables (companies, glossary) are built
+here from data, with every cell escaped, and handed to the template as finished Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import babel.dates
+import jinja2
+import jinja2.sandbox
+from jinja2.exceptions import SecurityError
+
+from briefgen.assemble import Brief, Section
+from briefgen.datasets import Company, Term
+from briefgen.errors import Problem, ProblemsError, display_path, problem
+from briefgen.project import Project
+from briefgen.yamlfile import load_yaml_mapping
+
+TEMPLATES_DIR = "templates"
+DOCUMENT_TEMPLATE = "brief.md.j2"
+STRINGS_DIR = "strings"
+# Relative column widths of the companies table (pandoc reads them from the dashes).
+COMPANY_COLUMNS = (16, 38, 20, 26)
+
+
+class DocumentWriter:
+    """Writes briefs' Markdown with one project's template and interface strings."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(project.root / TEMPLATES_DIR),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,  # the output is Markdown; pandoc escapes for each format
+            keep_trailing_newline=True,
+        )
+        self.env.filters["anchor"] = heading_anchor
+        self._strings: dict[str, dict[str, str]] = {}
+
+    def strings(self, locale: str) -> dict[str, str]:
+        """Interface words for a locale: templates/strings/<locale>.yaml over the source's."""
+        if locale not in self._strings:
+            merged: dict[str, str] = {}
+            for code in dict.fromkeys([self.project.source_locale, locale]):
+                path = self.project.root / TEMPLATES_DIR / STRINGS_DIR / f"{code}.yaml"
+                if path.is_file():
+                    data, _ = load_yaml_mapping(path, self.project.root)
+                    merged.update({str(k): str(v) for k, v in data.items()})
+            self._strings[locale] = merged
+        return self._strings[locale]
+
+    def write(self, brief: Brief, figures: dict[str, str]) -> str:
+        """The brief as Markdown; `figures` maps block ids to their image file names."""
+        strings = self.strings(brief.locale)
+        context: dict[str, Any] = {
+            "brief": brief,
+            "sections": [self._section(brief, s, strings) for s in brief.sections],
+            "figures": {k: figure_markdown(brief, k, v) for k, v in figures.items()},
+            "strings": strings,
+            "date": format_date(brief.date, brief.locale),
+            "has_citations": bool(brief.cited_keys),
+        }
+        path = self.project.root / TEMPLATES_DIR / DOCUMENT_TEMPLATE
+        try:
+            return self.env.get_template(DOCUMENT_TEMPLATE).render(context)
+        except jinja2.TemplateSyntaxError as error:
+            where = Path(error.filename) if error.filename else path
+            raise ProblemsError(
+                [
+                    problem(
+                        where, error.lineno, f"template error: {error.message}.", self.project.root
+                    )
+                ]
+            ) from None
+        except jinja2.TemplateNotFound as error:
+            raise ProblemsError(
+                [problem(path, 0, f"template not found: {error.name}.", self.project.root)]
+            ) from None
+        except (jinja2.UndefinedError, SecurityError, TypeError) as error:
+            raise ProblemsError(
+                [Problem(display_path(path, self.project.root), 0, f"template error: {error}.")]
+            ) from None
+
+    def _section(self, brief: Brief, section: Section, strings: dict[str, str]) -> dict[str, Any]:
+        table = ""
+        if section.data == "companies":
+            table = companies_markdown(brief, section, strings)
+        elif section.data == "glossary":
+            table = glossary_markdown(brief.terms)
+        return {
+            "title": section.title,
+            "blocks": section.blocks,
+            "show_titles": section.show_titles,
+            "table": table,
+        }
+
+
+def escape_cell(text: str) -> str:
+    """Text safe inside a Markdown pipe-table cell."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def companies_markdown(brief: Brief, section: Section, strings: dict[str, str]) -> str:
+    """One pipe table per use case of the section, each with a cited caption."""
+    labels = {u: brief.use_case_label(u) for u in section.use_cases}
+    header = [strings.get(k, k) for k in ("company", "products", "data_collected", "claimed_uses")]
+    tables = []
+    for use_case, label in labels.items():
+        firms = [c for c in section.companies if use_case in c.use_cases]
+        if not firms:
+            continue
+        rows = [
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(":" + "-" * width for width in COMPANY_COLUMNS) + "|",
+        ]
+        rows += [
+            "| " + " | ".join(escape_cell(cell) for cell in _company_row(c, brief)) + " |"
+            for c in firms
+        ]
+        keys = sorted({key for c in firms for key in c.sources})
+        caption = strings.get("companies_caption", "Companies: {use_case}").format(
+            use_case=label, count=len(firms)
+        )
+        citation = "; ".join(f"@{key}" for key in keys)
+        tables.append("\n".join(rows) + f"\n\n: {escape_cell(caption)} [{citation}]\n")
+    return "\n".join(tables)
+
+
+def _company_row(company: Company, brief: Brief) -> tuple[str, str, str, str]:
+    name = company.name + (f" ({company.name_zh})" if company.name_zh else "")
+    kinds = ", ".join(short_label(brief.data_kinds.get(k, k)) for k in company.data_kinds) or "—"
+    return name, company.products, kinds, "; ".join(company.claimed_uses) or "—"
+
+
+def short_label(label: str) -> str:
+    """'facial expressions and micro-expressions' stays; text after a comma or '(' goes."""
+    return label.split(",")[0].split(" (")[0].strip()
+
+
+def glossary_markdown(terms: tuple[Term, ...]) -> str:
+    """A definition list of the terms a brief uses."""
+    return "\n".join(f"{escape_cell(t.term)}\n:   {escape_cell(t.definition)}\n" for t in terms)
+
+
+def figure_markdown(brief: Brief, block_id: str, filename: str) -> str:
+    """An implicit figure: the caption under the image, the alt text for screen readers."""
+    block = next(b for b in brief.blocks if b.id == block_id)
+    assert block.figure is not None
+    alt = block.figure.alt.replace('"', "'")
+    caption = block.figure.caption.replace("]", "\\]")
+    return f'![{caption}]({filename}){{#fig-{block_id} fig-alt="{alt}" width="85%"}}'
+
+
+def format_date(date: dt.date, locale: str) -> str:
+    """A long date in the reader's language, e.g. 'January 15, 2021' or '2021年1月15日'."""
+    return babel.dates.format_date(date, format="long", locale=locale.replace("-", "_"))
+
+
+def heading_anchor(block_id: str) -> str:
+    """Pandoc's heading attribute for a stable id; block ids are slugs, so nothing to escape."""
+    return "{#" + block_id + "}"
