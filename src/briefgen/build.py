@@ -79,9 +79,8 @@ def draw_figures(
     loaded: Loaded, brief: Brief, strings: dict[str, str], media: Path
 ) -> dict[str, str]:
     """Draw or copy each figure of a brief into `media`; block id -> file name there."""
-    use_cases = tuple(
-        (u, loaded.project.label("use_cases", u)) for u in sorted(brief.recipe.use_cases)
-    )
+    # Charts compare every use case, whatever the brief covers, so one alt text fits all briefs.
+    use_cases = tuple(loaded.project.vocabularies["use_cases"].items())
     chart_input = ChartInput(
         loaded.data_for(brief.locale), use_cases, strings.get("chart_axis", "Number of firms")
     )

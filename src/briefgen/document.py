@@ -152,9 +152,8 @@ def figure_markdown(brief: Brief, block_id: str, filename: str) -> str:
     """An implicit figure: the caption under the image, the alt text for screen readers."""
     block = next(b for b in brief.blocks if b.id == block_id)
     assert block.figure is not None
-    alt = block.figure.alt.replace('"', "'")
     caption = block.figure.caption.replace("]", "\\]")
-    return f'![{caption}]({filename}){{#fig-{block_id} fig-alt="{alt}" width="85%"}}'
+    return f"![{caption}]({filename}){{#fig-{block_id} width=85%}}"
 
 
 def format_date(date: dt.date, locale: str) -> str:

@@ -113,6 +113,31 @@ def font_folders(root: Path) -> tuple[Path, ...]:
     return tuple(folder for folder in folders if folder.is_dir())
 
 
+def set_figure_alt(node: Any, alts: dict[str, str]) -> None:
+    """Give each figure's image its own alt text; pandoc would reuse the caption as alt."""
+    if isinstance(node, list):
+        for item in node:
+            set_figure_alt(item, alts)
+    elif isinstance(node, dict):
+        if node.get("t") == "Figure" and node["c"][0][0] in alts:
+            alt = alts[node["c"][0][0]]
+            for image in _images(node["c"][2]):
+                image["c"][1] = [{"t": "Str", "c": alt}]
+            return
+        for value in node.values():
+            set_figure_alt(value, alts)
+
+
+def _images(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [image for item in node for image in _images(item)]
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            return [node]
+        return [image for value in node.values() for image in _images(value)]
+    return []
+
+
 class Renderer:
     """Turns briefs into artifacts, using one project's templates, styles and fonts."""
 
@@ -148,6 +173,9 @@ class Renderer:
         for key in CITEPROC_INPUTS:
             document["meta"].pop(key, None)
         document["meta"].update(self.metadata(brief, strings))
+        set_figure_alt(
+            document["blocks"], {f"fig-{b.id}": b.figure.alt for b in brief.blocks if b.figure}
+        )
         return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
     def metadata(self, brief: Brief, strings: dict[str, str]) -> dict[str, Any]:

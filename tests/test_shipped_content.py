@@ -1,0 +1,132 @@
+"""The shipped content: the report's coverage, the project's rules, and what briefs contain."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+import yaml
+from pypdf import PdfReader
+
+from briefgen.check import load
+from tests.conftest import REPO
+
+LOADED = load(REPO)
+BLOCKS = LOADED.content.locale("en")
+
+
+def test_shipped_project_passes_strict_check() -> None:
+    assert LOADED.warnings == ()
+
+
+def test_every_evidence_and_finding_block_cites_a_source() -> None:
+    uncited = [
+        b.id for b in BLOCKS.values() if b.kind in ("evidence", "finding") and not b.citations
+    ]
+    assert uncited == []
+
+
+def test_every_content_folder_and_block_is_mapped_in_the_coverage_doc() -> None:
+    coverage = (REPO / "docs/coverage.md").read_text()
+    folders = {b.order.split("/")[0] for b in BLOCKS.values()}
+    assert {f for f in folders if f"`{f}`" not in coverage} == set()
+    assert {i for i in BLOCKS if f"`{i}`" not in coverage} == set()
+
+
+def test_bibliography_holds_no_unverified_source() -> None:
+    unverified = {
+        "haggard1966micro",
+        "hrc_gc32",
+        "market_65bn",
+        "affectiva_autism",
+        "meezao2018",
+        "xue2019disconnect",
+    }
+    assert unverified & set(LOADED.bibliography.entries) == set()
+    text = (REPO / "bibliography.bib").read_text()
+    assert "GAO-13-608" not in text  # the report's wrong number; the source says GAO-14-159
+
+
+def test_report_flags_follow_the_sources() -> None:
+    text = "\n".join(b.body for b in BLOCKS.values())
+    assert "GAO-13-608" not in text
+    assert "by 2024" not in text  # the forecast found says 2023
+    assert "GAO-14-159" in text
+
+
+def test_companies_data_covers_the_tables() -> None:
+    data = LOADED.data_for("en")
+    counts = {
+        u: sum(1 for c in data.companies if u in c.use_cases)
+        for u in ("public-security", "education", "driving-safety")
+    }
+    assert counts["public-security"] == 10
+    assert counts["education"] == 11
+    assert counts["driving-safety"] >= 6
+
+
+def test_summary_brief_is_short(shipped_build: Path) -> None:
+    text = (shipped_build / "en/summary.md").read_text()
+    body = text.split("## References")[0]
+    words = len(re.sub(r"\(#ref-[^)]*\)|[#*\[\]]", " ", body).split())
+    assert words <= 600
+    assert len(PdfReader(shipped_build / "en/summary.pdf").pages) == 1
+
+
+def test_use_case_briefs_show_only_their_companies(shipped_build: Path) -> None:
+    html = (shipped_build / "en/education.html").read_text()
+    table = html.split("Companies offering emotion recognition for education (11 firms)")[1]
+    table = table.split("</table>")[0]
+    assert "Hanwang Education" in table
+    assert "Alpha Hawkeye" not in table  # a public security firm
+    full = " ".join((shipped_build / "en/full-report.html").read_text().split())
+    assert "for public security (10 firms)" in full and "for education (11 firms)" in full
+
+
+def test_glossary_lists_only_terms_the_brief_uses(shipped_build: Path) -> None:
+    data = LOADED.data_for("en")
+    for brief in ("driving-safety", "government", "full-report"):
+        markdown = (shipped_build / f"en/{brief}.md").read_text()
+        body, _, glossary = markdown.partition("## Glossary")
+        for term in data.terms:
+            listed = re.search(rf"^{re.escape(term.term)} *$", glossary, re.MULTILINE) is not None
+            assert listed == term.used_in(body), (brief, term.id)
+
+
+def test_chart_figure_reaches_every_format(shipped_build: Path) -> None:
+    html = (shipped_build / "en/companies.html").read_text()
+    assert re.search(r'<img [^>]*src="data:image/png;base64,[^"]+"[^>]*alt="Bar chart\.', html)
+    assert (shipped_build / "en/media/companies-en-companies-what-firms-collect.png").is_file()
+    assert (
+        "](media/companies-en-companies-what-firms-collect.png)"
+        in (shipped_build / "en/companies.md").read_text()
+    )
+    assert docx.Document(str(shipped_build / "en/companies.docx")).inline_shapes
+    for name in ("companies.epub", "companies.odt"):
+        with zipfile.ZipFile(shipped_build / "en" / name) as archive:
+            assert any(n.endswith(".png") for n in archive.namelist()), name
+    page_images = [page.images for page in PdfReader(shipped_build / "en/companies.pdf").pages]
+    assert any(page_images)
+
+
+def test_docx_tables_fit_the_page(shipped_build: Path) -> None:
+    document = docx.Document(str(shipped_build / "en/full-report.docx"))
+    section = document.sections[-1]
+    text_width_twips = (section.page_width - section.left_margin - section.right_margin) / 635
+    assert len(document.tables) == 3
+    for table in document.tables:
+        width = table._tbl.xpath("./w:tblPr/w:tblW")[0]
+        assert width.get(docx.oxml.ns.qn("w:type")) == "pct"
+        assert int(width.get(docx.oxml.ns.qn("w:w"))) <= 5000
+        grid = sum(
+            int(c.get(docx.oxml.ns.qn("w:w"))) for c in table._tbl.xpath("./w:tblGrid/w:gridCol")
+        )
+        assert grid <= text_width_twips
+
+
+def test_recipes_are_valid_yaml_with_titles() -> None:
+    for path in sorted((REPO / "briefs").glob("*.yaml")):
+        recipe = yaml.safe_load(path.read_text())
+        assert recipe["title"] and recipe["sections"]
