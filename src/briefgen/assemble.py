@@ -187,6 +187,7 @@ def assemble(
         ]
     )
     has_glossary = any(s.data == "glossary" for s in sections)
+    text = text.lower()
     terms = tuple(t for t in data.terms if t.used_in(text)) if has_glossary else ()
     audience = recipe.audience
     return Brief(

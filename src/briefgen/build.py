@@ -1,27 +1,68 @@
 """The build, top to bottom: load -> assemble -> resolve citations -> render -> write outputs.
 
-Nothing is written until every brief has rendered: a failure anywhere leaves the output folder as
-it was.
+    build()
+      load()             every file validated; all problems reported together
+      plan_builds()      brief x locale x formats, optionally one shard of it
+      prepare()          assemble each brief and write its Markdown; digest its inputs
+      (skip)             outputs whose digest and file are unchanged
+      render_jobs()      cite once per brief, render each format; in parallel processes
+      write_files()      every output atomically, then the manifest
+
+Nothing is written until every brief has rendered: a failure anywhere leaves the output folder and
+its manifest as they were.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from briefgen import __version__, pandoc, typst_pdf
+from briefgen import digest, pandoc, typst_pdf
 from briefgen.assemble import Brief, assemble
 from briefgen.charts import ChartInput, figure_bytes
 from briefgen.check import Loaded, load
 from briefgen.document import DocumentWriter
-from briefgen.errors import Problem, ProblemsError, did_you_mean
-from briefgen.output import MANIFEST, Written, manifest_bytes, read_manifest, write_files
-from briefgen.render import Artifact, Renderer
+from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
+from briefgen.library import write_archive, write_library
+from briefgen.manifest import MANIFEST, content_version, intact, manifest_bytes, read_manifest
+from briefgen.output import Written, write_files
+from briefgen.project import load_project
+from briefgen.render import Artifact, Renderer, artifact_path, font_folders, resolve_csl
 
-Progress = Callable[[str], None]
+Progress = Callable[["ProgressEvent"], None]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What the build is doing, for the CLI to show: `done` of `total` briefs."""
+
+    done: int
+    total: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # 1-based
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise BriefgenError(f'--shard "{text}" must look like K/N, e.g. 2/3.') from None
+        if not 1 <= index <= count:
+            raise BriefgenError(f'--shard "{text}": K must be between 1 and N.')
+        return cls(index, count)
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 @dataclass(frozen=True)
@@ -33,70 +74,96 @@ class BuildRequest:
     briefs: tuple[str, ...] = ()
     locales: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    jobs: int = 1
+    shard: Shard | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """One brief in one locale: its document, formats and input digest."""
+
+    brief: Brief
+    markdown: str
+    formats: tuple[str, ...]
+    figures: dict[str, str] = field(hash=False)
+    digest: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.brief.id} ({self.brief.locale})"
 
 
 @dataclass(frozen=True)
 class BuildResult:
     written: tuple[Written, ...]
+    skipped: int  # outputs left in place because nothing they depend on changed
     warnings: tuple[Problem, ...]
     fallbacks: dict[str, tuple[str, ...]]  # artifact path -> block ids shown in the source locale
+    manifest: dict[str, Any]
 
 
-def build(request: BuildRequest, progress: Progress = lambda message: None) -> BuildResult:
+def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
     """Build the requested briefs; raise ProblemsError or ToolError before writing anything."""
     loaded = load(request.root)
     plan = plan_builds(loaded, request)
-    writer = DocumentWriter(loaded.project)
-    renderer = Renderer(loaded.project, loaded.bibliography)
-
-    briefs = [
-        assemble(loaded.project, loaded.recipes[r], loaded.content, loc, loaded.data_for(loc))
-        for r, loc, _ in plan
-    ]
-    artifacts: list[tuple[Brief, Artifact]] = []
-    with tempfile.TemporaryDirectory(prefix="briefgen-media-") as tmp:
-        media = Path(tmp)
-        figures = [
-            draw_figures(loaded, brief, writer.strings(brief.locale), media) for brief in briefs
-        ]
-        documents = [writer.write(b, f) for b, f in zip(briefs, figures, strict=True)]
-        for brief, markdown, (_, _, formats) in zip(briefs, documents, plan, strict=True):
-            progress(f"{brief.id} ({brief.locale}): citations")
-            document = renderer.to_json(brief, markdown, writer.strings(brief.locale))
-            for format_name in formats:
-                progress(f"{brief.id} ({brief.locale}): {format_name}")
-                for artifact in renderer.render(brief, document, format_name, media):
-                    artifacts.append((brief, artifact))
-
-    written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])
-    manifest = update_manifest(read_manifest(request.out), request.out, artifacts, written, loaded)
-    write_files(request.out, [(MANIFEST, manifest_bytes(manifest))])
-    fallbacks = {a.relpath: b.fallback_blocks for b, a in artifacts if b.fallback_blocks}
-    return BuildResult(tuple(written), loaded.warnings, fallbacks)
-
-
-def draw_figures(
-    loaded: Loaded, brief: Brief, strings: dict[str, str], media: Path
-) -> dict[str, str]:
-    """Draw or copy each figure of a brief into `media`; block id -> file name there."""
-    # Charts compare every use case, whatever the brief covers, so one alt text fits all briefs.
-    use_cases = tuple(loaded.project.vocabularies["use_cases"].items())
-    chart_input = ChartInput(
-        loaded.data_for(brief.locale), use_cases, strings.get("chart_axis", "Number of firms")
+    jobs = prepare(loaded, plan[0])
+    previous = read_manifest(request.out)
+    done = {e["path"]: e for e in previous.get("artifacts", [])}
+    todo = [j for j in jobs if request.force or not up_to_date(j, done, request.out)]
+    progress(
+        ProgressEvent(0, len(todo), f"{len(jobs) - len(todo)} of {len(jobs)} briefs up to date")
     )
-    names = {}
-    for block in brief.blocks:
-        if block.figure is None:
-            continue
-        suffix = Path(block.figure.image).suffix.lower() if block.figure.image else ".png"
-        name = f"{brief.locale}-{block.id}{suffix}"
-        (media / name).write_bytes(figure_bytes(block.figure, loaded.project.root, chart_input))
-        names[block.id] = name
-    return names
+    rendered = render_jobs(request.root, todo, request.jobs, progress)
+
+    artifacts = [(job, a) for job, arts in zip(todo, rendered, strict=True) for a in arts]
+    written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])
+    manifest = update_manifest(previous, request, loaded, artifacts, written, plan[1])
+    if request.shard is None:  # a shard's library is made after the merge
+        library = write_library(request.out, manifest, loaded.project)
+        manifest["library"] = [
+            {"path": w.relpath, "size": w.size, "sha256": w.sha256} for w in library
+        ]
+    write_files(request.out, [(MANIFEST, manifest_bytes(manifest))])
+    skipped = sum(len(j.formats) for j in jobs) - sum(len(j.formats) for j in todo)
+    fallbacks = {
+        a.relpath: j.brief.fallback_blocks
+        for j, a in artifacts
+        if j.brief.fallback_blocks and a.kind == "brief"
+    }
+    return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest)
 
 
-def plan_builds(loaded: Loaded, request: BuildRequest) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(recipe id, locale, formats) for every brief to build, in a fixed order."""
+def release(
+    request: BuildRequest, progress: Progress = lambda event: None
+) -> tuple[BuildResult, Path | None]:
+    """Build the whole matrix (or a shard of it); unsharded, also write the release archive."""
+    result = build(request, progress)
+    if request.shard is not None:
+        return result, None
+    timestamp = load_project(request.root).build_timestamp
+    return result, write_archive(request.out, result.manifest, timestamp)
+
+
+def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
+    """Write the library page from `out`'s manifest, record it there, and the archive if asked."""
+    project = load_project(root)
+    manifest = read_manifest(out)
+    if not manifest:
+        raise BriefgenError(f"{out} has no manifest.json: build or merge first.")
+    library = write_library(out, manifest, project)
+    manifest["library"] = [{"path": w.relpath, "size": w.size, "sha256": w.sha256} for w in library]
+    write_files(out, [(MANIFEST, manifest_bytes(manifest))])
+    return write_archive(out, manifest, project.build_timestamp) if archive else None
+
+
+def plan_builds(
+    loaded: Loaded, request: BuildRequest
+) -> tuple[list[tuple[str, str, tuple[str, ...]]], list[str]]:
+    """(recipe id, locale, formats) for each brief to build, and every path of the full matrix.
+
+    A shard takes every N-th brief of the sorted matrix, so shards never overlap.
+    """
     problems: list[Problem] = []
     project = loaded.project
     for name in request.briefs:
@@ -120,29 +187,164 @@ def plan_builds(loaded: Loaded, request: BuildRequest) -> list[tuple[str, str, t
         problems.append(Problem("briefs/", 0, "the project has no recipes: add briefs/<id>.yaml."))
     if problems:
         raise ProblemsError(problems)
-    recipe_ids = request.briefs or tuple(sorted(loaded.recipes))
-    locales = request.locales or project.locales
     plan = []
-    for recipe_id in sorted(set(recipe_ids)):
-        recipe = loaded.recipes[recipe_id]
-        formats = request.formats or recipe.formats
-        for locale in sorted(set(locales)):
+    for recipe_id in sorted(set(request.briefs or loaded.recipes)):
+        formats = request.formats or loaded.recipes[recipe_id].formats
+        for locale in sorted(set(request.locales or project.locales)):
             plan.append((recipe_id, locale, tuple(formats)))
-    return plan
+    # The matrix is the whole release, whatever this run builds: shards and merges check it.
+    matrix = sorted(
+        artifact_path(recipe.id, locale, format_name)
+        for recipe in loaded.recipes.values()
+        for locale in project.locales
+        for format_name in recipe.formats
+    )
+    if request.shard is not None:
+        shard = request.shard
+        plan = [item for i, item in enumerate(plan) if i % shard.count == shard.index - 1]
+    return plan, matrix
+
+
+def prepare(loaded: Loaded, plan: list[tuple[str, str, tuple[str, ...]]]) -> list[Job]:
+    """Assemble every planned brief, write its Markdown and digest its inputs (no rendering)."""
+    project = loaded.project
+    writer = DocumentWriter(project)
+    renderer = Renderer(project, loaded.bibliography)
+    shared = digest.tree_digest([project.root / "templates", *font_folders(project.root)])
+    jobs = []
+    for recipe_id, locale, formats in plan:
+        data = loaded.data_for(locale)
+        brief = assemble(project, loaded.recipes[recipe_id], loaded.content, locale, data)
+        figures = figure_names(brief)
+        markdown = writer.write(brief, figures)
+        strings = writer.strings(locale)
+        value = digest.brief_digest(
+            brief,
+            markdown=markdown,
+            metadata=renderer.metadata(brief, strings),
+            references=loaded.bibliography.csl_items(brief.cited_keys),
+            csl=resolve_csl(project, brief.recipe.csl, brief.recipe.path).read_bytes(),
+            shared=shared,
+            data=data,
+            root=project.root,
+            timestamp=project.build_timestamp,
+        )
+        jobs.append(Job(brief, markdown, formats, figures, value))
+    return jobs
+
+
+def up_to_date(job: Job, done: dict[str, dict[str, Any]], out: Path) -> bool:
+    """Whether every output of a job exists, intact, with the digest of today's inputs."""
+    for format_name in job.formats:
+        entry = done.get(artifact_path(job.brief.id, job.brief.locale, format_name))
+        expected = digest.artifact_digest(job.digest, format_name)
+        if entry is None or entry.get("input_digest") != expected or not intact(out, entry):
+            return False
+        for media in entry.get("media", []):
+            if not intact(out, done.get(media, {"path": media})):
+                return False
+    return True
+
+
+def figure_names(brief: Brief) -> dict[str, str]:
+    """The file name of each figure of a brief (block id -> name), known before drawing."""
+    names = {}
+    for block in brief.blocks:
+        if block.figure is not None:
+            suffix = Path(block.figure.image).suffix.lower() if block.figure.image else ".png"
+            names[block.id] = f"{brief.locale}-{block.id}{suffix}"
+    return names
+
+
+# Rendering runs in worker processes: each loads the project once, then renders jobs.
+_worker: tuple[Loaded, Renderer, DocumentWriter] | None = None
+
+
+def _start_worker(root: Path) -> None:
+    global _worker
+    loaded = load(root)
+    _worker = (
+        loaded,
+        Renderer(loaded.project, loaded.bibliography),
+        DocumentWriter(loaded.project),
+    )
+
+
+def _render_job(job: Job) -> list[Artifact]:
+    assert _worker is not None
+    loaded, renderer, writer = _worker
+    strings = writer.strings(job.brief.locale)
+    with tempfile.TemporaryDirectory(prefix="briefgen-media-") as tmp:
+        media = Path(tmp)
+        use_cases = tuple(loaded.project.vocabularies["use_cases"].items())
+        chart = ChartInput(
+            loaded.data_for(job.brief.locale),
+            use_cases,
+            strings.get("chart_axis", "Number of firms"),
+        )
+        for block in job.brief.blocks:
+            if block.figure is not None:
+                image = figure_bytes(block.figure, loaded.project.root, chart)
+                (media / job.figures[block.id]).write_bytes(image)
+        document = renderer.to_json(job.brief, job.markdown, strings)
+        artifacts = []
+        for format_name in job.formats:
+            artifacts.extend(renderer.render(job.brief, document, format_name, media))
+    return artifacts
+
+
+def render_jobs(
+    root: Path, jobs: list[Job], workers: int, progress: Progress
+) -> list[list[Artifact]]:
+    """Render every job, in `workers` processes (1: in this process); results in job order."""
+    if not jobs:
+        return []
+    results: list[list[Artifact] | None] = [None] * len(jobs)
+    if workers <= 1 or len(jobs) == 1:
+        _start_worker(root)
+        for index, job in enumerate(jobs):
+            results[index] = _render_job(job)
+            progress(ProgressEvent(index + 1, len(jobs), f"{job.label}: {', '.join(job.formats)}"))
+    else:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)), initializer=_start_worker, initargs=(root,)
+        ) as pool:
+            futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
+            try:
+                for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                    index = futures[future]
+                    results[index] = future.result()
+                    job = jobs[index]
+                    progress(
+                        ProgressEvent(count, len(jobs), f"{job.label}: {', '.join(job.formats)}")
+                    )
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    return [r for r in results if r is not None]
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def update_manifest(
     previous: dict[str, Any],
-    out: Path,
-    artifacts: Sequence[tuple[Brief, Artifact]],
-    written: Sequence[Written],
+    request: BuildRequest,
     loaded: Loaded,
+    artifacts: list[tuple[Job, Artifact]],
+    written: list[Written],
+    matrix: list[str],
 ) -> dict[str, Any]:
     """The manifest after this build: new entries replace old ones; vanished files are dropped."""
+    out = request.out
     entries = {e["path"]: e for e in previous.get("artifacts", []) if (out / e["path"]).is_file()}
-    for (brief, artifact), file in zip(artifacts, written, strict=True):
-        entries[artifact.relpath] = {
+    media_of: dict[tuple[str, str], list[str]] = {}
+    for (job, artifact), file in zip(artifacts, written, strict=True):
+        brief = job.brief
+        entry = {
             "path": artifact.relpath,
+            "kind": artifact.kind,
             "brief": brief.id,
             "title": brief.title,
             "audience": brief.recipe.audience,
@@ -151,14 +353,29 @@ def update_manifest(
             "format": artifact.format,
             "size": file.size,
             "sha256": file.sha256,
-            "blocks": [b.id for b in brief.blocks],
-            "citations": list(brief.cited_keys),
-            "fallback_blocks": list(brief.fallback_blocks),
         }
+        if artifact.kind == "brief":
+            entry.update(
+                {
+                    "input_digest": digest.artifact_digest(job.digest, artifact.format),
+                    "blocks": [b.id for b in brief.blocks],
+                    "citations": list(brief.cited_keys),
+                    "fallback_blocks": list(brief.fallback_blocks),
+                }
+            )
+        else:
+            media_of.setdefault((brief.id, brief.locale), []).append(artifact.relpath)
+        entries[artifact.relpath] = entry
+    for (brief_id, locale), paths in media_of.items():
+        entries[artifact_path(brief_id, locale, "md")]["media"] = sorted(paths)
     return {
-        "briefgen": __version__,
+        "briefgen": digest.tool_versions()["briefgen"],
         "pandoc": pandoc.version(),
         "typst": typst_pdf.version(),
+        "content_version": content_version(loaded.project.root),
         "project": loaded.project.name,
+        "matrix": matrix,
+        "shard": str(request.shard) if request.shard else None,
         "artifacts": [entries[path] for path in sorted(entries)],
+        "library": previous.get("library", []),
     }

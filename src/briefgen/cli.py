@@ -11,9 +11,19 @@ from typing import Any, NoReturn
 import click
 
 from briefgen import __version__
-from briefgen.build import BuildRequest, build
+from briefgen.build import (
+    BuildRequest,
+    ProgressEvent,
+    Shard,
+    build,
+    default_jobs,
+    publish_library,
+    release,
+)
 from briefgen.check import load
 from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError
+from briefgen.manifest import manifest_bytes, merge, read_manifest, verify
+from briefgen.output import write_files
 from briefgen.project import FORMATS, find_project_root
 
 EXIT_PROBLEMS = 1
@@ -99,6 +109,95 @@ def main(click_ctx: click.Context, project: Path | None, debug: bool) -> None:
     click_ctx.obj = Context(project, debug)
 
 
+def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by build and release."""
+    options = [
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Output folder (default: build/ in the project).",
+        ),
+        click.option(
+            "--jobs",
+            "-j",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Parallel worker processes (default: the machine's cores).",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Rebuild every output, even those whose inputs did not change.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+class ProgressDisplay:
+    """A progress bar on a terminal; plain log lines elsewhere (CI logs)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> ProgressDisplay:
+        if not self.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            prefix = f"[{event.done}/{event.total}] " if event.done else ""
+            click.echo(f"{prefix}{event.message}", err=True)
+        elif event.done == 0:
+            self.bar.console.print(event.message)
+            self.task = self.bar.add_task("rendering", total=event.total)
+        else:
+            self.bar.update(self.task, completed=event.done, description=event.message)
+
+
+def run_build(ctx: Context, request: BuildRequest, quiet: bool, archive: bool) -> None:
+    with ProgressDisplay(quiet) as display:
+        if archive:
+            result, path = run(ctx, lambda: release(request, display))
+        else:
+            result, path = run(ctx, lambda: build(request, display)), None
+    report(result.warnings, "warning", "yellow")
+    for item, ids in sorted(result.fallbacks.items()):
+        click.secho(
+            f"note: {item} shows {len(ids)} block(s) in the source language: {', '.join(ids)}",
+            fg="yellow",
+            err=True,
+        )
+    if not quiet:
+        click.echo(
+            f"wrote {len(result.written)} file(s), {result.skipped} unchanged, in {request.out}"
+        )
+        if path is not None:
+            click.echo(f"release archive: {path}")
+
+
 @main.command("build")
 @click.argument("briefs", nargs=-1)
 @click.option(
@@ -118,29 +217,36 @@ def main(click_ctx: click.Context, project: Path | None, debug: bool) -> None:
     "Default: the formats each recipe names.",
 )
 @click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Output folder (default: build/ in the project).",
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Build the whole matrix and the release archive (same as: briefgen release).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@output_options
 @click.pass_obj
 def build_command(
     ctx: Context,
     briefs: tuple[str, ...],
     locales: tuple[str, ...],
     formats: tuple[str, ...],
+    everything: bool,
     out: Path | None,
+    jobs: int | None,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Build briefs (default: every shipped brief, in every locale and format).
 
+    Outputs whose inputs did not change since the last build are kept as they are.
+
     \b
     Examples:
       briefgen build
-      briefgen build government-brief --locale en --format pdf
-      briefgen build --out /tmp/briefs
+      briefgen build government --locale en --format pdf
+      briefgen build --out /tmp/briefs --jobs 2
     """
+    if everything and (briefs or locales or formats):
+        fail("--all builds the whole matrix; leave out briefs, --locale and --format.")
     root = ctx.root
     request = BuildRequest(
         root=root,
@@ -148,18 +254,121 @@ def build_command(
         briefs=briefs,
         locales=locales,
         formats=formats,
+        jobs=jobs or default_jobs(),
+        force=force,
     )
-    echo = (lambda message: None) if quiet else (lambda m: click.echo(f"  {m}", err=True))
-    result = run(ctx, lambda: build(request, echo))
-    report(result.warnings, "warning", "yellow")
-    for path, ids in sorted(result.fallbacks.items()):
-        click.secho(
-            f"note: {path} shows {len(ids)} block(s) in the source language: {', '.join(ids)}",
-            fg="yellow",
-            err=True,
-        )
-    if not quiet:
-        click.echo(f"built {len(result.written)} file(s) in {request.out}")
+    run_build(ctx, request, quiet, archive=everything)
+
+
+@main.command("release")
+@click.option(
+    "--shard",
+    metavar="K/N",
+    default=None,
+    help="Build only share K of N of the matrix (for CI runners); no archive.",
+)
+@output_options
+@click.pass_obj
+def release_command(
+    ctx: Context, shard: str | None, out: Path | None, jobs: int | None, force: bool, quiet: bool
+) -> None:
+    """Build every brief x locale x format, the library page, the manifest and the archive.
+
+    The archive is build/release/briefs-<version>.zip, where the version is the content's git
+    tag or commit (or BRIEFGEN_CONTENT_VERSION).
+
+    \b
+    Examples:
+      briefgen release
+      briefgen release --shard 2/3 --out shard-2
+    """
+    root = ctx.root
+    parsed = run(ctx, lambda: Shard.parse(shard)) if shard else None
+    request = BuildRequest(
+        root=root,
+        out=(out or root / "build").resolve(),
+        jobs=jobs or default_jobs(),
+        shard=parsed,
+        force=force,
+    )
+    run_build(ctx, request, quiet, archive=True)
+
+
+@main.command("verify")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.pass_obj
+def verify_command(ctx: Context, folder: Path | None) -> None:
+    """Re-hash every file of a build against its manifest; exit 1 on any difference.
+
+    \b
+    Example:
+      briefgen verify build/
+    """
+    target = folder or ctx.root / "build"
+    differences = run(ctx, lambda: verify(target))
+    for line in differences:
+        click.echo(click.style("error: ", fg="red") + line, err=True)
+    if differences:
+        fail(f"{len(differences)} difference(s) between {target} and its manifest.")
+    manifest = read_manifest(target)
+    click.echo(
+        f"ok: {len(manifest['artifacts']) + len(manifest.get('library', []))} files "
+        "match the manifest."
+    )
+
+
+@main.group("manifest")
+def manifest_group() -> None:
+    """Work with build manifests (merge the shards of a release).
+
+    \b
+    Example:
+      briefgen manifest merge shard-*/manifest.json --out build/manifest.json
+    """
+
+
+@manifest_group.command("merge")
+@click.argument(
+    "manifests",
+    nargs=-1,
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the merged manifest.",
+)
+@click.pass_obj
+def merge_command(ctx: Context, manifests: tuple[Path, ...], out: Path) -> None:
+    """Join shard manifests; fail if any output is missing or built twice.
+
+    \b
+    Example:
+      briefgen manifest merge shard-1/manifest.json shard-2/manifest.json --out build/manifest.json
+    """
+    merged = run(ctx, lambda: merge([(str(p), read_manifest(p)) for p in manifests]))
+    run(ctx, lambda: write_files(out.parent.resolve(), [(out.name, manifest_bytes(merged))]))
+    click.echo(f"merged {len(manifests)} manifests: {len(merged['artifacts'])} files.")
+
+
+@main.command("library")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option("--archive/--no-archive", default=True, help="Also write the release archive.")
+@click.pass_obj
+def library_command(ctx: Context, folder: Path | None, archive: bool) -> None:
+    """Write the library page (and release archive) for a build folder from its manifest.
+
+    Used after merging shards; `release` does this itself.
+
+    \b
+    Example:
+      briefgen library build/
+    """
+    target = (folder or ctx.root / "build").resolve()
+    path = run(ctx, lambda: publish_library(ctx.root, target, archive))
+    click.echo(f"library: {target / 'index.html'}" + (f"; archive: {path}" if path else ""))
 
 
 @main.command("check")

@@ -58,7 +58,10 @@ class Term:
     def used_in(self, text: str) -> bool:
         """Whether any match phrase occurs in `text` as whole words (case-insensitive)."""
         lowered = text.lower()
-        return any(re.search(rf"(?<!\w){re.escape(m)}(?!\w)", lowered) for m in self.match)
+        # A plain substring test first: the word-boundary regex runs only on likely hits.
+        return any(
+            m in lowered and re.search(rf"(?<!\w){re.escape(m)}(?!\w)", lowered) for m in self.match
+        )
 
 
 @dataclass(frozen=True)

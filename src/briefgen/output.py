@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from briefgen.errors import BriefgenError
-
-MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -47,6 +43,14 @@ def _umask() -> int:
     return mask
 
 
+def _same_content(path: Path, data: bytes) -> bool:
+    """Whether `path` already holds exactly `data` (then it is left alone, mtime and all)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -60,24 +64,9 @@ def write_files(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
         if not target.is_relative_to(root):
             raise BriefgenError(f"refusing to write {relpath}: it is outside {out}.")
         try:
-            write_atomic(target, data)
+            if not _same_content(target, data):
+                write_atomic(target, data)
         except OSError as error:
             raise BriefgenError(f"cannot write {target}: {error.strerror}.") from None
         written.append(Written(relpath, len(data), sha256(data)))
     return written
-
-
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    """Stable JSON: sorted keys, fixed indentation, trailing newline."""
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
-def read_manifest(out: Path) -> dict[str, Any]:
-    path = out / MANIFEST
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as error:
-        raise BriefgenError(f"{path} cannot be read as a manifest: {error}.") from None
-    return data if isinstance(data, dict) else {}

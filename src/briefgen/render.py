@@ -74,6 +74,7 @@ class Artifact:
     format: str
     relpath: str  # inside the output folder
     data: bytes
+    kind: str = "brief"  # or "media": an image file beside a Markdown brief
 
 
 def artifact_path(brief_id: str, locale: str, format_name: str) -> str:
@@ -263,9 +264,10 @@ class Renderer:
             Artifact(
                 brief.id,
                 brief.locale,
-                "md",
+                Path(name).suffix.lstrip("."),
                 f"{brief.locale}/{name}",
                 (media / source).read_bytes(),
+                kind="media",
             )
             for source, name in sorted(files.items())
         ]
