@@ -32,7 +32,18 @@ def run_cli(*args: str | Path) -> Result:
 
 def copy_project(source: Path, target: Path) -> Path:
     """Copy a project; scenarios borrow the shipped templates and styles they don't define."""
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build", "expected-*.txt"))
+    ignored = shutil.ignore_patterns(
+        "build",
+        "expected-*.txt",
+        ".venv",
+        ".git",
+        "*_cache",
+        "__pycache__",
+        ".helper",
+        "tests",
+        "*.egg-info",
+    )
+    shutil.copytree(source, target, ignore=ignored)
     for shared in ("templates", "styles"):
         if not (target / shared).exists():
             shutil.copytree(REPO / shared, target / shared)

@@ -347,6 +347,7 @@ def update_manifest(
             "kind": artifact.kind,
             "brief": brief.id,
             "title": brief.title,
+            "subtitle": brief.subtitle,
             "audience": brief.recipe.audience,
             "use_cases": sorted(brief.recipe.use_cases),
             "locale": brief.locale,

@@ -50,6 +50,7 @@ class Entry:
 
     brief: str
     title: str
+    subtitle: str
     locale: str
     language: str
     audience: str
@@ -97,6 +98,7 @@ def entries(manifest: dict[str, Any], project: Project) -> list[Entry]:
             Entry(
                 brief=brief,
                 title=first["title"],
+                subtitle=first.get("subtitle", ""),
                 locale=locale,
                 language=language_name(locale),
                 audience=audience,

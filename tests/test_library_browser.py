@@ -1,0 +1,127 @@
+"""The brief library in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def site(shipped_build: Path) -> Iterator[str]:
+    """The build folder served on loopback only, on a free port."""
+    handler = functools.partial(QuietHandler, directory=str(shipped_build))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, site: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    external: list[str] = []
+    opened.on("request", lambda r: external.append(r.url) if not r.url.startswith(site) else None)
+    opened.goto(site + "index.html")
+    yield opened
+    assert external == []  # the library makes no external request
+    context.close()
+
+
+def visible_briefs(page: Page) -> int:
+    return page.locator("#briefs > li.brief:visible").count()
+
+
+def test_page_is_accessible_in_structure(page: Page) -> None:
+    assert page.locator("html").get_attribute("lang") == "en"
+    for landmark in ("header", "main", "footer"):
+        assert page.locator(landmark).count() == 1
+    for select in page.locator("select").all():
+        label = page.locator(f"label[for='{select.get_attribute('id')}']")
+        assert label.count() == 1 and label.inner_text().strip()
+    expect(page.get_by_label("Audience")).to_be_visible()
+
+
+def test_filters_narrow_the_list(page: Page) -> None:
+    total = page.locator("#briefs > li.brief").count()
+    assert visible_briefs(page) == total == 9
+    page.get_by_label("Audience").select_option("government")
+    assert visible_briefs(page) == 1
+    expect(page.locator("#count")).to_have_text("1 of 9 briefs shown")
+    page.get_by_label("Audience").select_option("")
+    page.get_by_label("Use case").select_option("education")
+    shown = page.locator("#briefs > li.brief:visible")
+    assert 1 < shown.count() < total
+    for item in shown.all():
+        assert "education" in item.get_attribute("data-use-cases").split()
+    assert "use-case=education" in page.url
+    page.get_by_role("button", name="Show all").click()
+    expect(page.locator("#count")).to_have_text("9 briefs")
+
+
+def test_filters_work_from_the_keyboard(page: Page) -> None:
+    page.get_by_label("Audience").focus()
+    page.keyboard.press("ArrowDown")  # the first real audience
+    assert visible_briefs(page) < 9
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "filter-use-case"
+
+
+def test_every_link_resolves_to_an_artifact(page: Page, site: str, shipped_build: Path) -> None:
+    hrefs = [a.get_attribute("href") for a in page.locator("#briefs a").all()]
+    assert len(hrefs) == 9 * 6
+    for href in hrefs:
+        assert (shipped_build / href).is_file(), href
+        with urllib.request.urlopen(site + href) as response:
+            assert response.status == 200
+
+
+def test_without_javascript_the_full_list_shows(browser: Browser, site: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site + "index.html")
+    assert visible_briefs(page) == 9
+    assert page.locator("#filters").is_hidden()  # controls that could not work stay hidden
+    context.close()
+
+
+def test_readable_on_a_phone(browser: Browser, site: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    page.goto(site + "index.html")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    context.close()
