@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.assemble import assemble, select_blocks
+from briefgen.assemble import Audience, assemble, select_blocks
 from briefgen.bibliography import load_bibliography
 from briefgen.check import load
 from briefgen.content import load_content
@@ -55,8 +55,8 @@ def test_block_fields_are_validated_together(scenario) -> None:
         'content/en/030-bad.md:3: the required field "title" is empty.',
         'content/en/030-bad.md:4: unknown kind "evidense" (did you mean "evidence"?).',
         'content/en/030-bad.md:7: the priority must be 1, 2 or 3, not "7".',
-        'content/en/030-bad.md:8: unknown field "colour" (expected one of: audiences, figure, id, '
-        "kind, priority, rights, title, use_cases, visibility).",
+        'content/en/030-bad.md:8: unknown field "colour" (expected one of: audiences, embargo, figure, '
+        "id, kind, priority, rights, title, use_cases, visibility).",
     ]
 
 
@@ -113,7 +113,7 @@ def test_selection_follows_rules_and_file_order(scenario) -> None:
     project = load_project(project_dir)
     content = load_content(project)
     recipe = load_recipes(project)["schools"]
-    chosen, problems = select_blocks(recipe, content.locale("en"))
+    chosen, problems = select_blocks(recipe, content.locale("en"), Audience(project.build_date))
     assert problems == []
     assert [[b.id for b in blocks] for _, blocks, _ in chosen] == [["intro"], ["early", "evidence"]]
     brief = assemble(project, recipe, content, "en")

@@ -44,6 +44,7 @@ class Brief:
     terms: tuple[Term, ...] = ()  # for a glossary section: the terms the brief's text uses
     data_kinds: dict[str, str] = field(default_factory=dict, hash=False)
     use_case_names: dict[str, str] = field(default_factory=dict, hash=False)
+    internal: bool = False
 
     def use_case_label(self, use_case: str) -> str:
         return self.use_case_names.get(use_case, use_case)
@@ -67,7 +68,18 @@ class Brief:
         return tuple(sorted(keys))
 
 
-def matches(block: Block, selector: Selector, recipe: Recipe) -> bool:
+@dataclass(frozen=True)
+class Audience:
+    """Who a build is for: the public (dated, for embargoes), or the team (internal)."""
+
+    on: dt.date
+    internal: bool = False
+
+    def may_show(self, block: Block) -> bool:
+        return self.internal or block.is_public(self.on)
+
+
+def matches(block: Block, selector: Selector, recipe: Recipe, audience: Audience) -> bool:
     """Whether a block satisfies every rule of a selector within a recipe."""
     audiences = selector.audiences
     if audiences is None:
@@ -75,7 +87,7 @@ def matches(block: Block, selector: Selector, recipe: Recipe) -> bool:
     use_cases = recipe.use_cases if selector.use_cases is None else selector.use_cases
     max_priority = recipe.max_priority if selector.max_priority is None else selector.max_priority
     return (
-        block.visibility == "public"
+        audience.may_show(block)
         and (not selector.kinds or block.kind in selector.kinds)
         and (audiences is None or bool(block.audiences & audiences))
         and bool(block.use_cases & use_cases)
@@ -86,9 +98,12 @@ def matches(block: Block, selector: Selector, recipe: Recipe) -> bool:
 
 
 def select_blocks(
-    recipe: Recipe, blocks: dict[str, Block]
+    recipe: Recipe, blocks: dict[str, Block], audience: Audience
 ) -> tuple[list[tuple[str, list[Block], bool]], list[Problem]]:
-    """The blocks of each section, chosen from the source locale's blocks."""
+    """The blocks of each section, chosen from the source locale's blocks.
+
+    A public build never takes an internal block, nor one under embargo on the build date.
+    """
     problems: list[Problem] = []
     placed: set[str] = set()
     ordered = sorted(blocks.values(), key=lambda b: b.order)
@@ -108,12 +123,19 @@ def select_blocks(
                         f"{did_you_mean(block_id, blocks)}.",
                     )
                 )
-            elif block.visibility != "public":
+            elif not audience.may_show(block):
+                why = (
+                    "is internal"
+                    if block.visibility != "public"
+                    else f"is under embargo until {block.embargo}"
+                )
                 problems.append(
                     Problem(
                         recipe.path,
                         line,
-                        f'the block "{block_id}" is internal and cannot go into a public brief.',
+                        f'the block "{block_id}" {why} and '
+                        "cannot go into a public brief; build with --internal "
+                        "or take it out of the recipe.",
                     )
                 )
             elif block_id not in placed:
@@ -121,7 +143,7 @@ def select_blocks(
                 placed.add(block_id)
         if spec.selector is not None:
             for block in ordered:
-                if block.id not in placed and matches(block, spec.selector, recipe):
+                if block.id not in placed and matches(block, spec.selector, recipe, audience):
                     picked.append(block)
                     placed.add(block.id)
         if not picked and not problems and not spec.data:
@@ -141,14 +163,20 @@ def recipe_source(blocks: dict[str, Block]) -> str:
 
 
 def assemble(
-    project: Project, recipe: Recipe, content: Content, locale: str, data: Data | None = None
+    project: Project,
+    recipe: Recipe,
+    content: Content,
+    locale: str,
+    data: Data | None = None,
+    internal: bool = False,
 ) -> Brief:
     """Choose the brief's blocks (from the source locale) and swap in `locale`'s translations.
 
-    `data` is the locale's structured data, used by companies and glossary sections.
+    `data` is the locale's structured data, used by companies and glossary sections; `internal`
+    admits internal and embargoed blocks (and marks the brief as internal).
     """
     source = content.locale(project.source_locale)
-    chosen, problems = select_blocks(recipe, source)
+    chosen, problems = select_blocks(recipe, source, Audience(project.build_date, internal))
     if problems:
         raise ProblemsError(problems)
     translated = content.locale(locale)
@@ -203,4 +231,5 @@ def assemble(
         terms=terms,
         data_kinds=data.data_kinds,
         use_case_names=dict(project.vocabularies["use_cases"]),
+        internal=internal,
     )

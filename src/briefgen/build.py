@@ -77,6 +77,7 @@ class BuildRequest:
     jobs: int = 1
     shard: Shard | None = None
     force: bool = False
+    internal: bool = False  # include internal and embargoed blocks; mark every page
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
     """Build the requested briefs; raise ProblemsError or ToolError before writing anything."""
     loaded = load(request.root)
     plan = plan_builds(loaded, request)
-    jobs = prepare(loaded, plan[0])
+    jobs = prepare(loaded, plan[0], request.internal)
     previous = read_manifest(request.out)
     done = {e["path"]: e for e in previous.get("artifacts", [])}
     todo = [j for j in jobs if request.force or not up_to_date(j, done, request.out)]
@@ -187,15 +188,32 @@ def plan_builds(
         problems.append(Problem("briefs/", 0, "the project has no recipes: add briefs/<id>.yaml."))
     if problems:
         raise ProblemsError(problems)
+    # Internal recipes are built only by internal builds; public builds never see them.
+    recipes = {
+        r.id: r
+        for r in loaded.recipes.values()
+        if request.internal or r.visibility == "public" or r.id in request.briefs
+    }
+    for name in request.briefs:
+        if name in recipes and recipes[name].visibility != "public" and not request.internal:
+            problems.append(
+                Problem(
+                    recipes[name].path,
+                    0,
+                    f'the brief "{name}" is internal; build it with --internal.',
+                )
+            )
+    if problems:
+        raise ProblemsError(problems)
     plan = []
-    for recipe_id in sorted(set(request.briefs or loaded.recipes)):
+    for recipe_id in sorted(set(request.briefs or recipes)):
         formats = request.formats or loaded.recipes[recipe_id].formats
         for locale in sorted(set(request.locales or project.locales)):
             plan.append((recipe_id, locale, tuple(formats)))
     # The matrix is the whole release, whatever this run builds: shards and merges check it.
     matrix = sorted(
         artifact_path(recipe.id, locale, format_name)
-        for recipe in loaded.recipes.values()
+        for recipe in recipes.values()
         for locale in project.locales
         for format_name in recipe.formats
     )
@@ -205,7 +223,9 @@ def plan_builds(
     return plan, matrix
 
 
-def prepare(loaded: Loaded, plan: list[tuple[str, str, tuple[str, ...]]]) -> list[Job]:
+def prepare(
+    loaded: Loaded, plan: list[tuple[str, str, tuple[str, ...]]], internal: bool = False
+) -> list[Job]:
     """Assemble every planned brief, write its Markdown and digest its inputs (no rendering)."""
     project = loaded.project
     writer = DocumentWriter(project)
@@ -214,7 +234,7 @@ def prepare(loaded: Loaded, plan: list[tuple[str, str, tuple[str, ...]]]) -> lis
     jobs = []
     for recipe_id, locale, formats in plan:
         data = loaded.data_for(locale)
-        brief = assemble(project, loaded.recipes[recipe_id], loaded.content, locale, data)
+        brief = assemble(project, loaded.recipes[recipe_id], loaded.content, locale, data, internal)
         figures = figure_names(brief)
         markdown = writer.write(brief, figures)
         strings = writer.strings(locale)
@@ -377,6 +397,7 @@ def update_manifest(
         "project": loaded.project.name,
         "matrix": matrix,
         "shard": str(request.shard) if request.shard else None,
+        "internal": request.internal,
         "artifacts": [entries[path] for path in sorted(entries)],
         "library": previous.get("library", []),
     }

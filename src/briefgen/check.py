@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from briefgen.assemble import select_blocks
+from briefgen.assemble import Audience, select_blocks
 from briefgen.bibliography import Bibliography, check_citations, load_bibliography
 from briefgen.charts import CHARTS, IMAGE_SUFFIXES
 from briefgen.content import Block, Content, load_content
@@ -17,6 +17,7 @@ from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.project import Project, load_project
 from briefgen.recipes import Recipe, load_recipes
 from briefgen.render import resolve_csl
+from briefgen.yamlfile import inside
 
 MUST_CITE = ("evidence", "finding")
 T = TypeVar("T")
@@ -94,11 +95,24 @@ def load(root: Path) -> Loaded:
     source_blocks = content.locale(project.source_locale)
     for recipe in recipes.values():
         if source_blocks:
-            errors.extend(select_blocks(recipe, source_blocks)[1])
+            audience = Audience(project.build_date, internal=recipe.visibility == "internal")
+            errors.extend(select_blocks(recipe, source_blocks, audience)[1])
         try:
             resolve_csl(project, recipe.csl, recipe.path)
         except ProblemsError as error:
             errors.extend(error.problems)
+    for folder in ("templates", "styles", "fonts"):
+        for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
+            if not inside(path, root):
+                errors.append(
+                    Problem(
+                        path.relative_to(root).as_posix(),
+                        0,
+                        "is a link to "
+                        f"{path.resolve()}, outside the project; copy the file "
+                        "into the project instead.",
+                    )
+                )
     if not (root / TEMPLATES_DIR / DOCUMENT_TEMPLATE).is_file():
         errors.append(
             Problem(f"{TEMPLATES_DIR}/{DOCUMENT_TEMPLATE}", 0, "the brief template is missing.")

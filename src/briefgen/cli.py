@@ -217,6 +217,12 @@ def run_build(ctx: Context, request: BuildRequest, quiet: bool, archive: bool) -
     "Default: the formats each recipe names.",
 )
 @click.option(
+    "--internal",
+    is_flag=True,
+    help="Include internal and embargoed blocks and briefs, mark every page internal, "
+    "and write to build-internal/ (not build/).",
+)
+@click.option(
     "--all",
     "everything",
     is_flag=True,
@@ -229,6 +235,7 @@ def build_command(
     briefs: tuple[str, ...],
     locales: tuple[str, ...],
     formats: tuple[str, ...],
+    internal: bool,
     everything: bool,
     out: Path | None,
     jobs: int | None,
@@ -244,13 +251,18 @@ def build_command(
       briefgen build
       briefgen build government --locale en --format pdf
       briefgen build --out /tmp/briefs --jobs 2
+      briefgen build --internal government
     """
     if everything and (briefs or locales or formats):
         fail("--all builds the whole matrix; leave out briefs, --locale and --format.")
+    if everything and internal:
+        fail("--all publishes a release; internal builds are not released.")
     root = ctx.root
+    default_out = root / ("build-internal" if internal else "build")
     request = BuildRequest(
         root=root,
-        out=(out or root / "build").resolve(),
+        out=(out or default_out).resolve(),
+        internal=internal,
         briefs=briefs,
         locales=locales,
         formats=formats,
@@ -351,6 +363,42 @@ def merge_command(ctx: Context, manifests: tuple[Path, ...], out: Path) -> None:
     merged = run(ctx, lambda: merge([(str(p), read_manifest(p)) for p in manifests]))
     run(ctx, lambda: write_files(out.parent.resolve(), [(out.name, manifest_bytes(merged))]))
     click.echo(f"merged {len(manifests)} manifests: {len(merged['artifacts'])} files.")
+
+
+@main.command("serve")
+@click.argument(
+    "folder", type=click.Path(file_okay=False, exists=True, path_type=Path), required=False
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free port).",
+)
+@click.pass_obj
+def serve_command(ctx: Context, folder: Path | None, port: int) -> None:
+    """Preview a build in your browser, on this machine only (127.0.0.1).
+
+    \b
+    Example:
+      briefgen serve build/ --port 8000
+    """
+    from briefgen.serve import make_server
+
+    target = folder or ctx.root / "build"
+    try:
+        server = make_server(target, port)
+    except OSError as error:
+        fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror}.")
+    host, bound = str(server.server_address[0]), server.server_address[1]
+    click.echo(f"serving {target} at http://{host}:{bound}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.command("library")

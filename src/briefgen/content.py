@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ BLOCK_KEYS = {
     "rights": "a list of rights the block speaks to",
     "priority": "1 essential, 2 standard, 3 detail",
     "visibility": "public or internal",
+    "embargo": "a date (YYYY-MM-DD) before which public builds leave the block out",
     "figure": "a figure after the text: caption, alt, and chart (a name) or image (a path)",
 }
 FIGURE_KEYS = {
@@ -68,6 +70,11 @@ class Block:
     citations: tuple[Citation, ...]
     words: int
     figure: Figure | None = None
+    embargo: dt.date | None = None
+
+    def is_public(self, on: dt.date) -> bool:
+        """Whether a public build dated `on` may show this block."""
+        return self.visibility == "public" and (self.embargo is None or self.embargo <= on)
 
     @property
     def cited_keys(self) -> tuple[str, ...]:
@@ -210,6 +217,10 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
             f'unknown visibility "{visibility}"{did_you_mean(str(visibility), VISIBILITIES)}.',
         )
 
+    embargo = meta.get("embargo")
+    if embargo is not None and not isinstance(embargo, dt.date):
+        report("embargo", f'the embargo must be a date like 2030-01-31, not "{embargo}".')
+        embargo = None
     figure = (
         _figure(meta.get("figure"), lines.get("figure", 2), report) if "figure" in meta else None
     )
@@ -236,6 +247,7 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
         citations=scan.citations,
         words=scan.words,
         figure=figure,
+        embargo=embargo,
     )
 
 

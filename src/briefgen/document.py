@@ -8,6 +8,8 @@ here from data, with every cell escaped, and handed to the template as finished 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ class DocumentWriter:
             keep_trailing_newline=True,
         )
         self.env.filters["anchor"] = heading_anchor
+        self.env.filters["literal"] = literal
         self._strings: dict[str, dict[str, str]] = {}
 
     def strings(self, locale: str) -> dict[str, str]:
@@ -83,8 +86,9 @@ class DocumentWriter:
                 [problem(path, 0, f"template not found: {error.name}.", self.project.root)]
             ) from None
         except (jinja2.UndefinedError, SecurityError, TypeError) as error:
+            line = template_line(error, DOCUMENT_TEMPLATE)
             raise ProblemsError(
-                [Problem(display_path(path, self.project.root), 0, f"template error: {error}.")]
+                [Problem(display_path(path, self.project.root), line, f"template error: {error}.")]
             ) from None
 
     def _section(self, brief: Brief, section: Section, strings: dict[str, str]) -> dict[str, Any]:
@@ -101,9 +105,27 @@ class DocumentWriter:
         }
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#!|~^$@])")
+
+
+def literal(text: str) -> str:
+    """Plain text as Markdown that prints exactly that text: a title can't become a link, an
+    image or a citation. Quotes are left alone so that pandoc still curls them."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def template_line(error: BaseException, name: str) -> int:
+    """The template line an error was raised at: Jinja2 rewrites tracebacks to point at it."""
+    line = 0
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.endswith(name) and frame.lineno:
+            line = frame.lineno
+    return line
+
+
 def escape_cell(text: str) -> str:
     """Text safe inside a Markdown pipe-table cell."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    return literal(text)
 
 
 def companies_markdown(brief: Brief, section: Section, strings: dict[str, str]) -> str:
@@ -152,7 +174,7 @@ def figure_markdown(brief: Brief, block_id: str, filename: str) -> str:
     """An implicit figure: the caption under the image, the alt text for screen readers."""
     block = next(b for b in brief.blocks if b.id == block_id)
     assert block.figure is not None
-    caption = block.figure.caption.replace("]", "\\]")
+    caption = literal(block.figure.caption)
     return f"![{caption}]({filename}){{#fig-{block_id} width=85%}}"
 
 

@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +66,9 @@ class ProblemsError(BriefgenError):
         self.warnings = tuple(sorted(set(warnings)))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # survives the trip back from a worker process
+        return (ProblemsError, (self.problems, self.warnings))
+
 
 class ToolError(BriefgenError):
     """An outside tool (pandoc, typst) failed; the message names what it was doing."""
@@ -76,3 +80,6 @@ class ToolError(BriefgenError):
         self.exit_code = exit_code
         code = f" (exit code {exit_code})" if exit_code is not None else ""
         super().__init__(f"{what} failed{code}: {self.detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # survives the trip back from a worker process
+        return (ToolError, (self.what, self.detail, self.command, self.exit_code))

@@ -133,6 +133,7 @@ def render_page(manifest: dict[str, Any], project: Project) -> dict[str, bytes]:
         ),
         "languages": sorted({(e.locale, e.language) for e in listed}),
         "lang": project.source_locale,
+        "internal": bool(manifest.get("internal")),
     }
     try:
         page = env.get_template(f"{PAGE}.j2").render(context)

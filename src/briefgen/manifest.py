@@ -116,7 +116,7 @@ def merge(manifests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         raise BriefgenError("no manifests to merge.")
     first_name, first = items[0]
     for name, manifest in items:
-        for key in (*VERSION_KEYS, "matrix"):
+        for key in (*VERSION_KEYS, "matrix", "internal"):
             if manifest.get(key) != first.get(key):
                 problems.append(
                     Problem(
@@ -141,7 +141,7 @@ def merge(manifests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         problems.append(Problem(seen[stray], 0, f"{stray} is not in the matrix."))
     if problems:
         raise ProblemsError(problems)
-    merged.update({key: first.get(key) for key in (*VERSION_KEYS, "matrix", "project")})
+    merged.update({key: first.get(key) for key in (*VERSION_KEYS, "matrix", "project", "internal")})
     merged["shard"] = None
     merged["artifacts"] = sorted(artifacts, key=lambda e: e["path"])
     merged["library"] = []

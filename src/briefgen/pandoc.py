@@ -17,8 +17,14 @@ from briefgen.errors import ToolError
 TIMEOUT_SECONDS = 300
 
 
-@functools.cache
 def executable() -> str:
+    """The pandoc to run: $BRIEFGEN_PANDOC if set (another build, or a test's wrapper), else the
+    one bundled with pypandoc-binary."""
+    return os.environ.get("BRIEFGEN_PANDOC") or bundled()
+
+
+@functools.cache
+def bundled() -> str:
     """Path to the pandoc bundled with pypandoc-binary."""
     try:
         import pypandoc

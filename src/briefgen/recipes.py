@@ -23,6 +23,7 @@ RECIPE_KEYS = {
     "toc": "true to print a table of contents",
     "compact": "true for tighter PDF pages (smaller type and margins), e.g. a one-page summary",
     "max_priority": "leave out blocks whose priority is higher than this (1-3)",
+    "visibility": "public (default) or internal: an internal brief is built only by --internal",
     "sections": "the ordered sections of the brief",
 }
 SECTION_KEYS = {
@@ -83,6 +84,7 @@ class Recipe:
     compact: bool
     max_priority: int
     sections: tuple[SectionSpec, ...]
+    visibility: str = "public"
 
 
 def localized(text: dict[str, str], locale: str, source: str) -> str:
@@ -165,6 +167,9 @@ def load_recipe(project: Project, path: Path) -> Recipe:
             )
             continue
         sections.append(_section(item, project, at))
+    visibility = str(data.get("visibility", "public"))
+    if visibility not in ("public", "internal"):
+        at(data, "visibility")(f'visibility must be public or internal, not "{visibility}".')
     if problems:
         raise ProblemsError(problems)
     return Recipe(
@@ -180,6 +185,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         compact=bool(data.get("compact", False)),
         max_priority=max_priority,
         sections=tuple(sections),
+        visibility=visibility,
     )
 
 

@@ -114,6 +114,73 @@ def font_folders(root: Path) -> tuple[Path, ...]:
     return tuple(folder for folder in folders if folder.is_dir())
 
 
+UNSAFE_ATTRIBUTE_PREFIXES = ("on", "style", "srcdoc", "formaction")
+UNSAFE_URL_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
+_DROP = object()  # marks a node to remove (None is a legal value in pandoc's JSON)
+
+
+def sanitize(node: Any, figures: set[str]) -> Any:
+    """Drop from a pandoc AST whatever could run, restyle, fetch or embed in an output.
+
+    `check` already rejects such content with its location; this is the second line of defence,
+    so that no output carries it even if a block slipped through: raw blocks and inlines go,
+    event-handler and style attributes go, unsafe link targets are emptied, and the only images
+    kept are the brief's own figures (ids in `figures`).
+    """
+    if isinstance(node, list):
+        kept = [sanitize(item, figures) for item in node]
+        return [item for item in kept if item is not _DROP]
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("t")
+    if kind in ("RawBlock", "RawInline"):
+        return _DROP
+    if kind == "Figure" and node["c"][0][0] in figures:
+        return node
+    if kind == "Image":
+        return {"t": "Span", "c": [["", [], []], sanitize(node["c"][1], figures)]}
+    if kind == "Link":
+        target = node["c"][2]
+        if str(target[0]).strip().lower().startswith(UNSAFE_URL_SCHEMES):
+            target[0] = ""
+    content = node.get("c")
+    if isinstance(content, list) and content and _is_attr(content[0]):
+        content[0][2] = [
+            kv for kv in content[0][2] if not kv[0].lower().startswith(UNSAFE_ATTRIBUTE_PREFIXES)
+        ]
+    for key, value in node.items():
+        if key != "t":
+            node[key] = sanitize(value, figures)
+    return node
+
+
+def _is_attr(value: Any) -> bool:
+    """Pandoc's Attr: [identifier, [classes], [[key, value], ...]]."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], list)
+        and isinstance(value[2], list)
+    )
+
+
+def internal_marker(strings: dict[str, str]) -> str:
+    return strings.get("internal", "INTERNAL — NOT FOR PUBLICATION")
+
+
+def mark_internal(blocks: list[Any], marker: str) -> list[Any]:
+    """Put the internal marker first and after every section heading, so that every chapter of
+    an EPUB and every section of every format carries it (PDF and DOCX also mark every page)."""
+    para = {"t": "Para", "c": [{"t": "Strong", "c": [{"t": "Str", "c": marker}]}]}
+    marked = [para]
+    for block in blocks:
+        marked.append(block)
+        if block.get("t") == "Header" and block["c"][0] == 2:
+            marked.append(para)
+    return marked
+
+
 def set_figure_alt(node: Any, alts: dict[str, str]) -> None:
     """Give each figure's image its own alt text; pandoc would reuse the caption as alt."""
     if isinstance(node, list):
@@ -157,7 +224,8 @@ class Renderer:
                 json.dumps(self.bibliography.csl_items(brief.cited_keys), ensure_ascii=False),
                 "utf-8",
             )
-            args = ["-f", READER, "-t", "json", "-M", f"lang={brief.locale}"]
+            # --sandbox: the reader may open only the files named here, never fetch or include.
+            args = ["-f", READER, "-t", "json", "--sandbox", "-M", f"lang={brief.locale}"]
             if brief.cited_keys:
                 args += [
                     "--citeproc",
@@ -173,6 +241,10 @@ class Renderer:
         # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
         for key in CITEPROC_INPUTS:
             document["meta"].pop(key, None)
+        figures = {f"fig-{b.id}" for b in brief.blocks if b.figure}
+        document["blocks"] = sanitize(document["blocks"], figures)
+        if brief.internal:
+            document["blocks"] = mark_internal(document["blocks"], internal_marker(strings))
         document["meta"].update(self.metadata(brief, strings))
         set_figure_alt(
             document["blocks"], {f"fig-{b.id}": b.figure.alt for b in brief.blocks if b.figure}
@@ -202,6 +274,8 @@ class Renderer:
         meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
         if brief.recipe.toc:
             meta["toc"] = {"t": "MetaBool", "c": True}
+        if brief.internal:
+            meta["confidential"] = {"t": "MetaString", "c": internal_marker(strings)}
         if brief.recipe.compact:
             meta["compact"] = {"t": "MetaBool", "c": True}
         return meta
@@ -219,6 +293,9 @@ class Renderer:
             document, extra = self._media_files(brief, document, media)
         args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
         args += [option.format(templates=self.templates) for option in fmt.options]
+        if brief.internal and format_name == "docx":
+            # Its header and footer carry the internal marker on every page.
+            args.append(f"--reference-doc={self.templates}/reference-internal.docx")
         if brief.recipe.toc and format_name != "pdf":
             args += ["--toc", "--toc-depth=2"]
         if format_name == "pdf":

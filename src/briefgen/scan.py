@@ -19,7 +19,10 @@ CITATION = re.compile(
     r"(?<![\w@])@(?:\{(?P<braced>[^{}\s]+)\}|(?P<key>[\w](?:[\w]|[:.#$%&\-+?<>~/](?=[\w]))*))"
 )
 RAW_ATTRIBUTE = re.compile(r"^\{=[^}]*\}")
-TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
+# Pandoc attributes ({#id .class key=value}) on links, spans, divs and headings: event handlers
+# and inline styles would reach the HTML as real attributes.
+EVENT_ATTRIBUTE = re.compile(r"\{[^{}]*?\b(on[a-z]+|style|srcdoc|formaction)\s*=", re.IGNORECASE)
+UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,12 @@ def scan_body(body: str, first_line: int) -> BodyScan:
     for token in tokens:
         line = first_line + (token.map[0] if token.map else 0)
         if token.type == "html_block":
-            findings.append(Finding(line, "raw HTML is not allowed in a block; write Markdown."))
+            snippet = token.content.strip().splitlines()[0][:60] if token.content.strip() else ""
+            findings.append(
+                Finding(
+                    line, f'raw HTML "{snippet}" is not allowed in a block; write Markdown instead.'
+                )
+            )
         elif token.type == "fence" and token.info.strip().startswith("{="):
             findings.append(
                 Finding(
@@ -84,12 +92,14 @@ def scan_body(body: str, first_line: int) -> BodyScan:
         elif token.type == "inline":
             _scan_inline(token, line, citations, findings)
     for number, text in enumerate(body.splitlines(), start=first_line):
-        if TEMPLATE_SYNTAX.search(text):
+        match = EVENT_ATTRIBUTE.search(text)
+        if match:
             findings.append(
                 Finding(
                     number,
-                    "template syntax ({{, {% or {#) is not allowed in a "
-                    "block: blocks are printed as written, never run.",
+                    f'the attribute "{match.group(1)}=" is not allowed in '
+                    "a block: event handlers and styles could run or "
+                    "restyle the published page; remove it.",
                 )
             )
     return BodyScan(tuple(citations), tuple(findings), len(body.split()))
@@ -106,7 +116,13 @@ def _scan_inline(
             citations.extend(find_citations(child.content, line))
             line += child.content.count("\n")
         elif child.type == "html_inline":
-            findings.append(Finding(line, f'raw HTML "{child.content}" is not allowed in a block.'))
+            findings.append(
+                Finding(
+                    line,
+                    f'raw HTML "{child.content}" is not allowed in a '
+                    "block; write Markdown instead.",
+                )
+            )
         elif child.type == "code_inline":
             following = children[index + 1] if index + 1 < len(children) else None
             if (
@@ -117,7 +133,22 @@ def _scan_inline(
                 findings.append(
                     Finding(line, "raw inline content (`...`{=format}) is not allowed in a block.")
                 )
-        elif child.type in ("link_open", "image"):
-            href = str(child.attrGet("href") or child.attrGet("src") or "")
-            if href.strip().lower().startswith(("javascript:", "vbscript:", "data:text/html")):
-                findings.append(Finding(line, f'the link "{href}" is not allowed in a block.'))
+        elif child.type == "image":
+            findings.append(
+                Finding(
+                    line,
+                    f'the image "{child.attrGet("src")}" is not allowed in a '
+                    "block's text (pandoc would fetch or embed the file); "
+                    "give the block a figure in its front matter instead.",
+                )
+            )
+        elif child.type == "link_open":
+            href = str(child.attrGet("href") or "")
+            if href.strip().lower().startswith(UNSAFE_SCHEMES):
+                findings.append(
+                    Finding(
+                        line,
+                        f'the link "{href}" is not allowed in a block; link '
+                        "to an http(s) address instead.",
+                    )
+                )

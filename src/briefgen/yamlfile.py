@@ -84,8 +84,25 @@ def parse_yaml(
     return data, (data.lines if isinstance(data, LineDict) else {})
 
 
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, with every link followed, stays inside `root`."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
 def read_text(path: Path, root: Path | None) -> str:
     """Read a UTF-8 text file, or raise a located problem saying why it can't be read."""
+    if root is not None and not inside(path, root):
+        raise ProblemsError(
+            [
+                problem(
+                    path,
+                    0,
+                    f"is a link to {path.resolve()}, outside the "
+                    "project; copy the file into the project instead.",
+                    root,
+                )
+            ]
+        )
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
