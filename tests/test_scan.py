@@ -39,7 +39,7 @@ def test_forbidden_content_is_found_with_its_line() -> None:
     assert (7, "raw") in findings
     assert (9, "raw") in findings
     assert (11, "a") in findings
-    assert (13, "template") in findings
+    assert not [f for f in findings if f[0] == 13]  # template syntax is text, not a problem
 
 
 def test_raw_attribute_blocks_and_javascript_links_are_found() -> None:

@@ -111,6 +111,7 @@ def select_blocks(
     for spec in recipe.sections:
         title = next(iter(spec.title.values()), "")
         picked: list[Block] = []
+        reported = len(problems)
         for block_id, line in spec.block_ids:
             block = blocks.get(block_id)
             if block is None:
@@ -146,7 +147,7 @@ def select_blocks(
                 if block.id not in placed and matches(block, spec.selector, recipe, audience):
                     picked.append(block)
                     placed.add(block.id)
-        if not picked and not problems and not spec.data:
+        if not picked and len(problems) == reported and not spec.data:
             problems.append(
                 Problem(
                     recipe.path,

@@ -8,6 +8,7 @@ validated here first, and pandoc only ever sees the entries a brief cites, as CS
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, 
 from briefgen.yamlfile import read_text
 
 BIBLIOGRAPHY_FILE = "bibliography.bib"
+# bibtexparser logs each broken entry itself; briefgen reports them as located problems instead.
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
+logging.getLogger("bibtexparser").propagate = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ its manifest as they were.
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable
@@ -133,6 +134,15 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
         if j.brief.fallback_blocks and a.kind == "brief"
     }
     return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest)
+
+
+def check(root: Path) -> Loaded:
+    """Validate the project as a build would, short of rendering: every file, every recipe in
+    every locale assembled, every document written through the templates."""
+    loaded = load(root)
+    request = BuildRequest(root=root, out=root / "build", internal=True)
+    prepare(loaded, plan_builds(loaded, request)[0])
+    return loaded
 
 
 def release(
@@ -326,8 +336,14 @@ def render_jobs(
             results[index] = _render_job(job)
             progress(ProgressEvent(index + 1, len(jobs), f"{job.label}: {', '.join(job.formats)}"))
     else:
+        # Not fork: once typst has compiled in this process, its threads' locks would be copied
+        # into the children mid-use and deadlock them. A fork server starts from a clean process.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
         with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), initializer=_start_worker, initargs=(root,)
+            max_workers=min(workers, len(jobs)),
+            mp_context=multiprocessing.get_context(method),
+            initializer=_start_worker,
+            initargs=(root,),
         ) as pool:
             futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
             try:

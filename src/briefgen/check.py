@@ -16,7 +16,6 @@ from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
 from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.project import Project, load_project
 from briefgen.recipes import Recipe, load_recipes
-from briefgen.render import resolve_csl
 from briefgen.yamlfile import inside
 
 MUST_CITE = ("evidence", "finding")
@@ -97,10 +96,6 @@ def load(root: Path) -> Loaded:
         if source_blocks:
             audience = Audience(project.build_date, internal=recipe.visibility == "internal")
             errors.extend(select_blocks(recipe, source_blocks, audience)[1])
-        try:
-            resolve_csl(project, recipe.csl, recipe.path)
-        except ProblemsError as error:
-            errors.extend(error.problems)
     for folder in ("templates", "styles", "fonts"):
         for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
             if not inside(path, root):

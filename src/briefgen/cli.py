@@ -20,6 +20,9 @@ from briefgen.build import (
     publish_library,
     release,
 )
+from briefgen.build import (
+    check as check_project,
+)
 from briefgen.check import load
 from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError
 from briefgen.manifest import manifest_bytes, merge, read_manifest, verify
@@ -431,7 +434,7 @@ def check_command(ctx: Context, strict: bool) -> None:
     Example:
       briefgen check --strict
     """
-    loaded = run(ctx, lambda: load(ctx.root))
+    loaded = run(ctx, lambda: check_project(ctx.root))
     report(loaded.warnings, "warning", "yellow")
     blocks = len(loaded.content.all_blocks())
     summary = (

@@ -74,12 +74,9 @@ class DocumentWriter:
             return self.env.get_template(DOCUMENT_TEMPLATE).render(context)
         except jinja2.TemplateSyntaxError as error:
             where = Path(error.filename) if error.filename else path
+            message = str(error.message).rstrip(".")
             raise ProblemsError(
-                [
-                    problem(
-                        where, error.lineno, f"template error: {error.message}.", self.project.root
-                    )
-                ]
+                [problem(where, error.lineno, f"template error: {message}.", self.project.root)]
             ) from None
         except jinja2.TemplateNotFound as error:
             raise ProblemsError(

@@ -15,6 +15,7 @@ from briefgen.errors import Problem, ProblemsError, did_you_mean, problem
 from briefgen.yamlfile import load_yaml_mapping
 
 PROJECT_FILE = "briefgen.yaml"
+STYLES_DIR = "styles"
 FORMATS = ("html", "pdf", "docx", "odt", "epub", "md")
 VOCABULARIES = ("audiences", "use_cases", "rights", "kinds")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -47,6 +48,22 @@ class Project:
     vocabularies: dict[str, dict[str, str]] = field(hash=False)
     formats: tuple[str, ...] = FORMATS
     csl: str = "chicago-author-date"
+
+    def csl_path(self, name: str) -> Path | None:
+        """A citation style by name (styles/<name>.csl) or by path inside the project."""
+        root = self.root.resolve()
+        for path in (self.root / STYLES_DIR / f"{name}.csl", self.root / name):
+            resolved = path.resolve()
+            if resolved.is_file() and resolved.suffix == ".csl" and resolved.is_relative_to(root):
+                return resolved
+        return None
+
+    def csl_problem(self, name: str) -> str:
+        known = ", ".join(sorted(p.stem for p in (self.root / STYLES_DIR).glob("*.csl")))
+        return (
+            f'the citation style "{name}" is neither in {STYLES_DIR}/ nor a .csl file inside '
+            f"the project (known: {known or 'none'})."
+        )
 
     def label(self, vocabulary: str, value: str) -> str:
         return self.vocabularies[vocabulary].get(value, value)

@@ -154,6 +154,8 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     use_cases = _term_set(data.get("use_cases", "all"), "use_cases", project, at(data, "use_cases"))
     formats = parse_formats(data.get("formats", list(project.formats)), at(data, "formats"))
     csl = str(data.get("csl", project.csl))
+    if project.csl_path(csl) is None:
+        at(data, "csl")(project.csl_problem(csl))
     max_priority = _priority(data.get("max_priority", 3), at(data, "max_priority"))
     sections_data = data.get("sections") or []
     if not isinstance(sections_data, list):

@@ -26,7 +26,6 @@ from briefgen.project import Project
 # Raw passthrough is off in the reader: even if a block slipped past `check`, no HTML, TeX or
 # {=format} content can reach an output.
 READER = "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
-STYLES_DIR = "styles"
 FONTS_DIR = "fonts"
 CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
 EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
@@ -82,24 +81,13 @@ def artifact_path(brief_id: str, locale: str, format_name: str) -> str:
 
 
 def resolve_csl(project: Project, name: str, where: str) -> Path:
-    """A citation style by name (styles/<name>.csl) or by path inside the project."""
-    candidates = [project.root / STYLES_DIR / f"{name}.csl", project.root / name]
-    for path in candidates:
-        resolved = path.resolve()
-        if resolved.is_file() and resolved.is_relative_to(project.root.resolve()):
-            return resolved
-    known = sorted(p.stem for p in (project.root / STYLES_DIR).glob("*.csl"))
-    raise ProblemsError(
-        [
-            problem(
-                project.root / where,
-                0,
-                f'the citation style "{name}" is not in '
-                f"{STYLES_DIR}/ (known: {', '.join(known) or 'none'}).",
-                project.root,
-            )
-        ]
-    )
+    """The path of a citation style; recipes are checked when loaded, so this rarely fails."""
+    path = project.csl_path(name)
+    if path is None:
+        raise ProblemsError(
+            [problem(project.root / where, 0, project.csl_problem(name), project.root)]
+        )
+    return path
 
 
 def font_folders(root: Path) -> tuple[Path, ...]:
