@@ -31,7 +31,7 @@ def run_cli(*args: str | Path) -> Result:
 
 
 def copy_project(source: Path, target: Path) -> Path:
-    """Copy a project; scenarios borrow the shipped templates and styles they don't define."""
+    """Copy a project; scenarios borrow each shipped template and style file they don't define."""
     ignored = shutil.ignore_patterns(
         "build",
         "expected-*.txt",
@@ -45,8 +45,11 @@ def copy_project(source: Path, target: Path) -> Path:
     )
     shutil.copytree(source, target, ignore=ignored)
     for shared in ("templates", "styles"):
-        if not (target / shared).exists():
-            shutil.copytree(REPO / shared, target / shared)
+        for source_file in sorted((REPO / shared).rglob("*")):
+            copy = target / source_file.relative_to(REPO)
+            if source_file.is_file() and not copy.exists():  # the scenario's own files win
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source_file, copy)
     return target
 
 
