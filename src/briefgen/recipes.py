@@ -16,6 +16,7 @@ LOCALIZED = "text, or a mapping of locale to text"
 RECIPE_KEYS = {
     "title": f"the brief's title ({LOCALIZED})",
     "subtitle": f"a line under the title ({LOCALIZED})",
+    "short_title": f"the title in PDF page headers, when the title is long ({LOCALIZED})",
     "audience": "the one audience the brief is written for, or all",
     "use_cases": "the use cases the brief covers (a list, or all)",
     "formats": "the formats built by default (html, pdf, docx, odt, epub, md)",
@@ -76,6 +77,7 @@ class Recipe:
     path: str
     title: dict[str, str]
     subtitle: dict[str, str]
+    short_title: dict[str, str]
     audience: str  # an audience id, or "all"
     use_cases: frozenset[str]
     formats: tuple[str, ...]
@@ -145,6 +147,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
             problems.append(Problem(rel, 1, f'the required key "{key}" is missing.'))
     title = _localized(data.get("title", ""), project, at(data, "title"))
     subtitle = _localized(data.get("subtitle", ""), project, at(data, "subtitle"))
+    short_title = _localized(data.get("short_title", ""), project, at(data, "short_title"))
     audience = str(data.get("audience", "all"))
     if audience != "all" and audience not in project.vocabularies["audiences"]:
         at(data, "audience")(
@@ -179,6 +182,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         path=rel,
         title=title,
         subtitle=subtitle,
+        short_title=short_title,
         audience=audience,
         use_cases=use_cases,
         formats=formats,

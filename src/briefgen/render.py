@@ -19,6 +19,7 @@ import babel
 from briefgen import pandoc, typst_pdf
 from briefgen.assemble import Brief
 from briefgen.bibliography import Bibliography
+from briefgen.recipes import localized
 from briefgen.document import format_date
 from briefgen.errors import ProblemsError, problem
 from briefgen.project import Project
@@ -245,6 +246,10 @@ class Renderer:
         values = {
             "title": brief.title,
             "pagetitle": brief.title,
+            "running-title": localized(
+                brief.recipe.short_title, brief.locale, self.project.source_locale
+            )
+            or brief.title,
             "subtitle": brief.subtitle,
             "date": format_date(brief.date, brief.locale),
             "iso-date": brief.date.isoformat(),
