@@ -19,10 +19,10 @@ import babel
 from briefgen import pandoc, typst_pdf
 from briefgen.assemble import Brief
 from briefgen.bibliography import Bibliography
-from briefgen.recipes import localized
 from briefgen.document import format_date
 from briefgen.errors import ProblemsError, problem
 from briefgen.project import Project
+from briefgen.recipes import localized
 
 # Raw passthrough is off in the reader: even if a block slipped past `check`, no HTML, TeX or
 # {=format} content can reach an output.
