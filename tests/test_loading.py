@@ -115,7 +115,7 @@ def test_selection_follows_rules_and_file_order(scenario) -> None:
     recipe = load_recipes(project)["schools"]
     chosen, problems = select_blocks(recipe, content.locale("en"), Audience(project.build_date))
     assert problems == []
-    assert [[b.id for b in blocks] for _, blocks, _ in chosen] == [["intro"], ["early", "evidence"]]
+    assert [[b.id for b in blocks] for blocks in chosen] == [["intro"], ["early", "evidence"]]
     brief = assemble(project, recipe, content, "en")
     assert brief.cited_keys == ("bryant2019",)
 

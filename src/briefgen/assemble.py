@@ -99,7 +99,7 @@ def matches(block: Block, selector: Selector, recipe: Recipe, audience: Audience
 
 def select_blocks(
     recipe: Recipe, blocks: dict[str, Block], audience: Audience
-) -> tuple[list[tuple[str, list[Block], bool]], list[Problem]]:
+) -> tuple[list[list[Block]], list[Problem]]:
     """The blocks of each section, chosen from the source locale's blocks.
 
     A public build never takes an internal block, nor one under embargo on the build date.
@@ -107,7 +107,7 @@ def select_blocks(
     problems: list[Problem] = []
     placed: set[str] = set()
     ordered = sorted(blocks.values(), key=lambda b: b.order)
-    chosen: list[tuple[str, list[Block], bool]] = []
+    chosen: list[list[Block]] = []
     for spec in recipe.sections:
         title = next(iter(spec.title.values()), "")
         picked: list[Block] = []
@@ -155,12 +155,8 @@ def select_blocks(
                     f'the section "{title}" selects no blocks: loosen its rules or list block ids.',
                 )
             )
-        chosen.append((spec.title.get(recipe_source(blocks), title), picked, spec.show_titles))
+        chosen.append(picked)
     return chosen, problems
-
-
-def recipe_source(blocks: dict[str, Block]) -> str:
-    return next(iter(blocks.values())).locale if blocks else ""
 
 
 def assemble(
@@ -184,7 +180,7 @@ def assemble(
     fallback: list[str] = []
     sections = []
     data = data or Data((), {}, ())
-    for spec, (_, picked, show_titles) in zip(recipe.sections, chosen, strict=True):
+    for spec, picked in zip(recipe.sections, chosen, strict=True):
         blocks = []
         for block in picked:
             if block.id in translated:
@@ -200,7 +196,7 @@ def assemble(
             Section(
                 localized(spec.title, locale, project.source_locale),
                 tuple(blocks),
-                show_titles,
+                spec.show_titles,
                 spec.data,
                 use_cases,
                 firms,

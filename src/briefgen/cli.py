@@ -13,10 +13,8 @@ import click
 from briefgen import __version__
 from briefgen.build import (
     BuildRequest,
-    ProgressEvent,
     Shard,
     build,
-    default_jobs,
     publish_library,
     release,
 )
@@ -27,6 +25,7 @@ from briefgen.check import load
 from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError
 from briefgen.manifest import manifest_bytes, merge, read_manifest, verify
 from briefgen.output import write_files
+from briefgen.parallel import ProgressEvent, default_jobs
 from briefgen.project import FORMATS, find_project_root
 
 EXIT_PROBLEMS = 1
