@@ -72,6 +72,7 @@ class BuildResult:
     warnings: tuple[Problem, ...]
     fallbacks: dict[str, tuple[str, ...]]  # artifact path -> block ids shown in the source locale
     manifest: dict[str, Any]
+    timestamp: int  # the build's fixed timestamp (for the archive's entry dates)
 
 
 def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
@@ -102,7 +103,8 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
         for j, a in artifacts
         if j.brief.fallback_blocks and a.kind == "brief"
     }
-    return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest)
+    timestamp = loaded.project.build_timestamp
+    return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest, timestamp)
 
 
 def check(root: Path) -> Loaded:
@@ -121,8 +123,7 @@ def release(
     result = build(request, progress)
     if request.shard is not None:
         return result, None
-    timestamp = load_project(request.root).build_timestamp
-    return result, write_archive(request.out, result.manifest, timestamp)
+    return result, write_archive(request.out, result.manifest, result.timestamp)
 
 
 def publish_library(root: Path, out: Path, archive: bool) -> Path | None:

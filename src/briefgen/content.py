@@ -284,8 +284,7 @@ def _text(meta: dict[str, Any], key: str, report: Any) -> str:
 def _terms(
     meta: dict[str, Any], key: str, project: Project, report: Any, allow_all: bool
 ) -> frozenset[str]:
-    vocabulary_name = "kinds" if key == "kind" else key
-    vocabulary = project.vocabularies[vocabulary_name]
+    vocabulary = project.vocabularies[key]
     value = meta.get(key, [])
     if value in (None, ""):
         return frozenset()
@@ -297,9 +296,7 @@ def _terms(
         report(key, f'the field "{key}" must be a list' + (' or "all".' if allow_all else "."))
         return frozenset()
     return frozenset(
-        check_terms(
-            value, vocabulary_name, vocabulary, lambda message: report(key, message), allow_all
-        )
+        check_terms(value, key, vocabulary, lambda message: report(key, message), allow_all)
     )
 
 

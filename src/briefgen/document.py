@@ -120,11 +120,6 @@ def template_line(error: BaseException, name: str) -> int:
     return line
 
 
-def escape_cell(text: str) -> str:
-    """Text safe inside a Markdown pipe-table cell."""
-    return literal(text)
-
-
 def companies_markdown(brief: Brief, section: Section, strings: dict[str, str]) -> str:
     """One pipe table per use case of the section, each with a cited caption."""
     labels = {u: brief.use_case_label(u) for u in section.use_cases}
@@ -139,7 +134,7 @@ def companies_markdown(brief: Brief, section: Section, strings: dict[str, str]) 
             "|" + "|".join(":" + "-" * width for width in COMPANY_COLUMNS) + "|",
         ]
         rows += [
-            "| " + " | ".join(escape_cell(cell) for cell in _company_row(c, brief)) + " |"
+            "| " + " | ".join(literal(cell) for cell in _company_row(c, brief)) + " |"
             for c in firms
         ]
         keys = sorted({key for c in firms for key in c.sources})
@@ -147,7 +142,7 @@ def companies_markdown(brief: Brief, section: Section, strings: dict[str, str]) 
             use_case=label, count=len(firms)
         )
         citation = "; ".join(f"@{key}" for key in keys)
-        tables.append("\n".join(rows) + f"\n\n: {escape_cell(caption)} [{citation}]\n")
+        tables.append("\n".join(rows) + f"\n\n: {literal(caption)} [{citation}]\n")
     return "\n".join(tables)
 
 
@@ -164,7 +159,7 @@ def short_label(label: str) -> str:
 
 def glossary_markdown(terms: tuple[Term, ...]) -> str:
     """A definition list of the terms a brief uses."""
-    return "\n".join(f"{escape_cell(t.term)}\n:   {escape_cell(t.definition)}\n" for t in terms)
+    return "\n".join(f"{literal(t.term)}\n:   {literal(t.definition)}\n" for t in terms)
 
 
 def figure_markdown(brief: Brief, block_id: str, filename: str) -> str:

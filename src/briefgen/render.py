@@ -154,6 +154,11 @@ def _is_attr(value: Any) -> bool:
     )
 
 
+def typst_language(locale: str) -> str:
+    """Typst takes a bare ISO 639 language ("zh"), not a BCP 47 tag ("zh-Hans")."""
+    return str(babel.Locale.parse(locale, sep="-").language)
+
+
 def internal_marker(strings: dict[str, str]) -> str:
     return strings.get("internal", "INTERNAL — NOT FOR PUBLICATION")
 
@@ -242,7 +247,6 @@ class Renderer:
 
     def metadata(self, brief: Brief, strings: dict[str, str]) -> dict[str, Any]:
         """Pandoc metadata as MetaString values: printed literally, never parsed as Markdown."""
-        language = babel.Locale.parse(brief.locale, sep="-")
         values = {
             "title": brief.title,
             "pagetitle": brief.title,
@@ -254,7 +258,7 @@ class Renderer:
             "date": format_date(brief.date, brief.locale),
             "iso-date": brief.date.isoformat(),
             "lang": brief.locale,
-            "typst-lang": language.language,
+            "typst-lang": typst_language(brief.locale),
             "audience": brief.audience_label,
             "audience-label": strings.get("audience", "For"),
             "use-cases": ", ".join(brief.use_case_labels),
@@ -292,7 +296,7 @@ class Renderer:
         if brief.recipe.toc and format_name != "pdf":
             args += ["--toc", "--toc-depth=2"]
         if format_name == "pdf":
-            args += ["-V", f"lang={self.meta_value(document, 'typst-lang')}"]
+            args += ["-V", f"lang={typst_language(brief.locale)}"]
         output = pandoc.run(
             args,
             document,
@@ -342,8 +346,3 @@ class Renderer:
             for source, name in sorted(files.items())
         ]
         return json.dumps(tree, ensure_ascii=False, sort_keys=True).encode(), extra
-
-    @staticmethod
-    def meta_value(document: bytes, key: str) -> str:
-        meta = json.loads(document)["meta"]
-        return str(meta.get(key, {}).get("c", ""))
