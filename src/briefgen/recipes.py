@@ -24,6 +24,7 @@ RECIPE_KEYS = {
     "toc": "true to print a table of contents",
     "compact": "true for tighter PDF pages (smaller type and margins), e.g. a one-page summary",
     "max_priority": "leave out blocks whose priority is higher than this (1-3)",
+    "pages": "the most A4 pages the PDF may take (a whole number); the test suite holds it",
     "visibility": "public (default) or internal: an internal brief is built only by --internal",
     "sections": "the ordered sections of the brief",
 }
@@ -87,6 +88,7 @@ class Recipe:
     max_priority: int
     sections: tuple[SectionSpec, ...]
     visibility: str = "public"
+    pages: int | None = None  # the PDF's page budget, if the recipe sets one
 
 
 def localized(text: dict[str, str], locale: str, source: str) -> str:
@@ -172,6 +174,10 @@ def load_recipe(project: Project, path: Path) -> Recipe:
             )
             continue
         sections.append(_section(item, project, at))
+    pages = data.get("pages")
+    if pages is not None and (isinstance(pages, bool) or not isinstance(pages, int) or pages < 1):
+        at(data, "pages")(f'pages must be a whole number of pages, at least 1, not "{pages}".')
+        pages = None
     visibility = str(data.get("visibility", "public"))
     if visibility not in ("public", "internal"):
         at(data, "visibility")(f'visibility must be public or internal, not "{visibility}".')
@@ -192,6 +198,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         max_priority=max_priority,
         sections=tuple(sections),
         visibility=visibility,
+        pages=pages,
     )
 
 
