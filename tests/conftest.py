@@ -47,6 +47,8 @@ def copy_project(source: Path, target: Path) -> Path:
     for shared in ("templates", "styles"):
         for source_file in sorted((REPO / shared).rglob("*")):
             copy = target / source_file.relative_to(REPO)
+            if source_file.suffix == ".po":  # a locale's strings belong to its project
+                continue
             if source_file.is_file() and not copy.exists():  # the scenario's own files win
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source_file, copy)

@@ -125,21 +125,23 @@ def test_templates_run_in_a_sandbox(scenario) -> None:
 
 def test_no_output_carries_markup_that_slipped_past_check(scenario) -> None:
     """The renderer's own defence: build a brief straight from unchecked Markdown."""
-    from briefgen.assemble import assemble
+    from dataclasses import replace
+
+    from briefgen.build import prepare
     from briefgen.check import load
-    from briefgen.render import Renderer
+    from briefgen.render import render_format, to_json
 
     project = scenario("minimal")
     loaded = load(project)
-    brief = assemble(loaded.project, loaded.recipes["schools"], loaded.content, "en")
+    job = prepare(loaded, [("schools", "en", ("html",))])[0].job
     markdown = (
         'Text [a](javascript:alert(1)){onclick="x()" style="color:red"} and '
         "![p](https://example.org/p.png) <script>alert(2)</script>\n\n"
         '::: {onmouseover="y()"}\ndiv\n:::\n\n```{=html}\n<iframe></iframe>\n```\n'
     )
-    renderer = Renderer(loaded.project, loaded.bibliography)
-    document = renderer.to_json(brief, markdown, {})
-    html = renderer.render(brief, document, "html", project)[0].data.decode()
+    job = replace(job, markdown=markdown)
+    document = to_json(job, project)
+    html = render_format(job, document, "html", project)[0].data.decode()
     for forbidden in (
         "javascript:",
         "onclick",

@@ -50,8 +50,11 @@ def test_pdf_has_title_and_references(shipped_build: Path, brief: str) -> None:
 
 
 @pytest.mark.parametrize("brief", BRIEFS)
-def test_docx_has_section_headings(shipped_build: Path, brief: str) -> None:
-    document = docx.Document(str(shipped_build / f"en/{brief}.docx"))
+@pytest.mark.parametrize(("locale", "references"), [("en", "References"), ("zh-Hans", "参考文献")])
+def test_docx_has_section_headings(
+    shipped_build: Path, brief: str, locale: str, references: str
+) -> None:
+    document = docx.Document(str(shipped_build / f"{locale}/{brief}.docx"))
     headings = [
         p.text.replace("\u2019", "'")
         for p in document.paragraphs
@@ -60,8 +63,8 @@ def test_docx_has_section_headings(shipped_build: Path, brief: str) -> None:
     recipe = yaml.safe_load((REPO / f"briefs/{brief}.yaml").read_text())
     assert recipe["sections"]
     for section in recipe["sections"]:
-        assert section["title"] in headings
-    assert "References" in headings
+        assert section["title"][locale].replace("\u2019", "'") in headings
+    assert references in headings
 
 
 @pytest.mark.parametrize("brief", BRIEFS)

@@ -9,63 +9,23 @@ cases, or the glossary terms its text uses.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from briefgen.content import Block, Content
-from briefgen.datasets import Company, Data, Term
 from briefgen.errors import Problem, ProblemsError, did_you_mean
+from briefgen.i18n import BlockState, block_state
+from briefgen.model import (
+    Block,
+    Brief,
+    Company,
+    Content,
+    Data,
+    Recipe,
+    Section,
+    Selector,
+    localized,
+)
 from briefgen.project import Project
-from briefgen.recipes import Recipe, Selector, localized
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    blocks: tuple[Block, ...]
-    show_titles: bool
-    data: str = ""  # "companies" or "glossary": filled from the brief's data, not from blocks
-    use_cases: tuple[str, ...] = ()  # a companies section's use cases, sorted
-    companies: tuple[Company, ...] = ()  # a companies section's firms
-
-
-@dataclass(frozen=True)
-class Brief:
-    """A brief in one locale, with its blocks chosen: everything needed to write it."""
-
-    recipe: Recipe
-    locale: str
-    title: str
-    subtitle: str
-    audience_label: str
-    use_case_labels: tuple[str, ...]
-    date: dt.date
-    sections: tuple[Section, ...]
-    fallback_blocks: tuple[str, ...]  # ids taken from the source locale for lack of a translation
-    terms: tuple[Term, ...] = ()  # for a glossary section: the terms the brief's text uses
-    data_kinds: dict[str, str] = field(default_factory=dict, hash=False)
-    use_case_names: dict[str, str] = field(default_factory=dict, hash=False)
-    internal: bool = False
-
-    def use_case_label(self, use_case: str) -> str:
-        return self.use_case_names.get(use_case, use_case)
-
-    @property
-    def id(self) -> str:
-        return self.recipe.id
-
-    @property
-    def blocks(self) -> tuple[Block, ...]:
-        return tuple(b for s in self.sections for b in s.blocks)
-
-    @property
-    def companies(self) -> tuple[Company, ...]:
-        return tuple(dict.fromkeys(c for s in self.sections for c in s.companies))
-
-    @property
-    def cited_keys(self) -> tuple[str, ...]:
-        keys = {key for b in self.blocks for key in b.cited_keys}
-        keys.update(key for c in self.companies for key in c.sources)
-        return tuple(sorted(keys))
 
 
 @dataclass(frozen=True)
@@ -166,28 +126,39 @@ def assemble(
     locale: str,
     data: Data | None = None,
     internal: bool = False,
+    strings: Mapping[str, str] | None = None,
+    untranslated: str = "",
 ) -> Brief:
     """Choose the brief's blocks (from the source locale) and swap in `locale`'s translations.
 
     `data` is the locale's structured data, used by companies and glossary sections; `internal`
-    admits internal and embargoed blocks (and marks the brief as internal).
+    admits internal and embargoed blocks (and marks the brief as internal); `strings` are the
+    locale's interface strings (for audience and use-case names). A block whose translation is
+    missing or stale follows `untranslated` (else the recipe's rule, else the project's):
+    "refuse" raises a problem per block, "fallback" shows the source block and records it.
     """
     source = content.locale(project.source_locale)
     chosen, problems = select_blocks(recipe, source, Audience(project.build_date, internal))
     if problems:
         raise ProblemsError(problems)
     translated = content.locale(locale)
+    rule = untranslated or recipe.untranslated or project.untranslated
+    strings = strings or {}
     fallback: list[str] = []
+    refused: list[Problem] = []
     sections = []
     data = data or Data((), {}, ())
     for spec, picked in zip(recipe.sections, chosen, strict=True):
         blocks = []
         for block in picked:
-            if block.id in translated:
-                blocks.append(translated[block.id])
-            else:
-                fallback.append(block.id)
-                blocks.append(block)
+            state = block_state(block, translated.get(block.id))
+            if locale == project.source_locale or state.state == "current":
+                blocks.append(translated.get(block.id, block))
+                continue
+            if rule == "refuse":
+                refused.append(_refusal(recipe, locale, state))
+            fallback.append(block.id)
+            blocks.append(block)
         use_cases = tuple(sorted(spec.use_cases or recipe.use_cases)) if spec.data else ()
         firms: tuple[Company, ...] = ()
         if spec.data == "companies":
@@ -211,22 +182,47 @@ def assemble(
             for c in s.companies
         ]
     )
+    if refused:
+        raise ProblemsError(refused)
     has_glossary = any(s.data == "glossary" for s in sections)
     text = text.lower()
     terms = tuple(t for t in data.terms if t.used_in(text)) if has_glossary else ()
     audience = recipe.audience
+
+    def label(vocabulary: str, key: str) -> str:
+        return strings.get(f"{vocabulary}/{key}") or project.label(vocabulary, key)
+
     return Brief(
         recipe=recipe,
         locale=locale,
         title=localized(recipe.title, locale, project.source_locale),
         subtitle=localized(recipe.subtitle, locale, project.source_locale),
-        audience_label="" if audience == "all" else project.label("audiences", audience),
-        use_case_labels=tuple(project.label("use_cases", u) for u in sorted(recipe.use_cases)),
+        audience_label="" if audience == "all" else label("audiences", audience),
+        use_case_labels=tuple(label("use_cases", u) for u in sorted(recipe.use_cases)),
         date=project.build_date,
         sections=tuple(sections),
         fallback_blocks=tuple(sorted(fallback)) if locale != project.source_locale else (),
         terms=terms,
         data_kinds=data.data_kinds,
-        use_case_names=dict(project.vocabularies["use_cases"]),
+        use_case_names={u: label("use_cases", u) for u in project.vocabularies["use_cases"]},
         internal=internal,
+    )
+
+
+def _refusal(recipe: Recipe, locale: str, state: BlockState) -> Problem:
+    """A block the brief cannot show in `locale`, as a problem at the file to translate."""
+    if state.state == "missing":
+        return Problem(
+            state.source_path,
+            0,
+            f'the brief "{recipe.id}" needs this block in {locale}, and it is not translated '
+            f"(the project refuses untranslated blocks: translate it, or build with "
+            f"--untranslated fallback).",
+        )
+    return Problem(
+        state.path,
+        0,
+        f'the brief "{recipe.id}" needs this block in {locale}, and {state.reason}: update '
+        "the translation, then record it (briefgen i18n import, or i18n mark-current), or "
+        "build with --untranslated fallback.",
     )

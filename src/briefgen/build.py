@@ -14,21 +14,43 @@ its manifest as they were.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from briefgen import digest, pandoc, typst_pdf
-from briefgen.assemble import Brief, assemble
+from briefgen.assemble import assemble
+from briefgen.charts import CHARTS
 from briefgen.check import Loaded, load
 from briefgen.document import DocumentWriter
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
+from briefgen.i18n import is_cjk, typst_region
 from briefgen.library import write_archive, write_library
-from briefgen.manifest import MANIFEST, content_version, intact, manifest_bytes, read_manifest
+from briefgen.manifest import content_version, intact, read_manifest, write_manifest
+from briefgen.model import (
+    Artifact,
+    Brief,
+    FigureInput,
+    FileEntry,
+    Manifest,
+    ManifestEntry,
+    RenderJob,
+    artifact_path,
+)
 from briefgen.output import Written, write_files
-from briefgen.parallel import Job, Progress, ProgressEvent, render_jobs
-from briefgen.project import load_project
-from briefgen.render import Artifact, Renderer, artifact_path, font_folders, resolve_csl
+from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
+from briefgen.project import Project, load_project
+from briefgen.render import (
+    brief_metadata,
+    font_folders,
+    internal_marker,
+    resolve_csl,
+    root_fonts,
+    typst_language,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,15 @@ class BuildRequest:
     shard: Shard | None = None
     force: bool = False
     internal: bool = False  # include internal and embargoed blocks; mark every page
+    strict: bool = False  # warnings stop the build, as errors do
+    untranslated: str = ""  # refuse or fallback for this build; "" follows recipes and project
+
+    @classmethod
+    def for_project(cls, root: Path, out: Path | None = None, **options: Any) -> BuildRequest:
+        """A request with the output-folder policy applied: build/, or build-internal/ for
+        internal builds, so that internal pages never land where public ones are published."""
+        default = root / ("build-internal" if options.get("internal") else "build")
+        return cls(root=root, out=(out or default).resolve(), **options)
 
 
 @dataclass(frozen=True)
@@ -71,37 +102,50 @@ class BuildResult:
     skipped: int  # outputs left in place because nothing they depend on changed
     warnings: tuple[Problem, ...]
     fallbacks: dict[str, tuple[str, ...]]  # artifact path -> block ids shown in the source locale
-    manifest: dict[str, Any]
+    manifest: Manifest
     timestamp: int  # the build's fixed timestamp (for the archive's entry dates)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A brief ready to render: the assembled brief (for the manifest) and its render job."""
+
+    brief: Brief
+    job: RenderJob
 
 
 def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
     """Build the requested briefs; raise ProblemsError or ToolError before writing anything."""
+    warm_up(request.jobs)
     loaded = load(request.root)
-    plan = plan_builds(loaded, request)
-    jobs = prepare(loaded, plan[0], request.internal)
-    previous = read_manifest(request.out)
-    done = {e["path"]: e for e in previous.get("artifacts", [])}
-    todo = [j for j in jobs if request.force or not up_to_date(j, done, request.out)]
+    if request.strict and loaded.warnings:
+        raise ProblemsError([w.as_error() for w in loaded.warnings])
+    plan, matrix = plan_builds(loaded, request)
+    prepared = prepare(loaded, plan, request.internal, request.untranslated)
+    previous = read_manifest(request.out) or Manifest.empty()
+    done = {e.path: e for e in previous.artifacts}
+    todo = [p for p in prepared if request.force or not up_to_date(p.job, done, request.out)]
     progress(
-        ProgressEvent(0, len(todo), f"{len(jobs) - len(todo)} of {len(jobs)} briefs up to date")
+        ProgressEvent(
+            0, len(todo), f"{len(prepared) - len(todo)} of {len(prepared)} briefs up to date"
+        )
     )
-    rendered = render_jobs(request.root, todo, request.jobs, progress)
+    rendered = render_jobs([p.job for p in todo], request.jobs, progress)
 
-    artifacts = [(job, a) for job, arts in zip(todo, rendered, strict=True) for a in arts]
+    artifacts = [(p, a) for p, arts in zip(todo, rendered, strict=True) for a in arts]
     written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])
-    manifest = update_manifest(previous, request, loaded, artifacts, written, plan[1])
+    manifest = update_manifest(previous, request, loaded, artifacts, written, matrix)
     if request.shard is None:  # a shard's library is made after the merge
-        library = write_library(request.out, manifest, loaded.project)
-        manifest["library"] = [
-            {"path": w.relpath, "size": w.size, "sha256": w.sha256} for w in library
-        ]
-    write_files(request.out, [(MANIFEST, manifest_bytes(manifest))])
-    skipped = sum(len(j.formats) for j in jobs) - sum(len(j.formats) for j in todo)
+        library = write_library(request.out, manifest, loaded.project, loaded.strings)
+        manifest = replace(
+            manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in library)
+        )
+    write_manifest(request.out, manifest)
+    skipped = sum(len(p.job.formats) for p in prepared) - sum(len(p.job.formats) for p in todo)
     fallbacks = {
-        a.relpath: j.brief.fallback_blocks
-        for j, a in artifacts
-        if j.brief.fallback_blocks and a.kind == "brief"
+        a.relpath: p.brief.fallback_blocks
+        for p, a in artifacts
+        if p.brief.fallback_blocks and a.kind == "brief"
     }
     timestamp = loaded.project.build_timestamp
     return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest, timestamp)
@@ -112,8 +156,29 @@ def check(root: Path) -> Loaded:
     every locale assembled, every document written through the templates."""
     loaded = load(root)
     request = BuildRequest(root=root, out=root / "build", internal=True)
-    prepare(loaded, plan_builds(loaded, request)[0])
+    prepare(loaded, plan_builds(loaded, request)[0], untranslated="fallback")
     return loaded
+
+
+def assembled_markdown(root: Path, brief_id: str, locale: str | None = None) -> str:
+    """A brief's assembled pandoc Markdown with its metadata as a YAML header: the one input
+    every renderer starts from. The header also carries the CSL items it cites (`references`)
+    and the path of its citation style (`csl`), so `pandoc --citeproc` can read it alone."""
+    loaded = load(root)
+    locale = locale or loaded.project.source_locale
+    request = BuildRequest(root=root, out=root / "build", briefs=(brief_id,), locales=(locale,))
+    plan, _ = plan_builds(loaded, request)
+    prepared = prepare(loaded, plan[:1])[0]
+    recipe = prepared.brief.recipe
+    header: dict[str, Any] = {
+        key: value["c"] for key, value in json.loads(prepared.job.metadata).items()
+    }
+    header["references"] = json.loads(prepared.job.references)
+    header["csl"] = str(
+        resolve_csl(loaded.project, brief_csl(loaded.project, prepared.brief), recipe.path)
+    )
+    front = yaml.safe_dump(header, allow_unicode=True, sort_keys=True, width=100)
+    return f"---\n{front}---\n\n{prepared.job.markdown}"
 
 
 def release(
@@ -130,11 +195,13 @@ def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
     """Write the library page from `out`'s manifest, record it there, and the archive if asked."""
     project = load_project(root)
     manifest = read_manifest(out)
-    if not manifest:
+    if manifest is None:
         raise BriefgenError(f"{out} has no manifest.json: build or merge first.")
     library = write_library(out, manifest, project)
-    manifest["library"] = [{"path": w.relpath, "size": w.size, "sha256": w.sha256} for w in library]
-    write_files(out, [(MANIFEST, manifest_bytes(manifest))])
+    manifest = replace(
+        manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in library)
+    )
+    write_manifest(out, manifest)
     return write_archive(out, manifest, project.build_timestamp) if archive else None
 
 
@@ -204,44 +271,100 @@ def plan_builds(
 
 
 def prepare(
-    loaded: Loaded, plan: list[tuple[str, str, tuple[str, ...]]], internal: bool = False
-) -> list[Job]:
-    """Assemble every planned brief, write its Markdown and digest its inputs (no rendering)."""
+    loaded: Loaded,
+    plan: list[tuple[str, str, tuple[str, ...]]],
+    internal: bool = False,
+    untranslated: str = "",
+) -> list[Prepared]:
+    """Assemble every planned brief and write its Markdown and its render job (no rendering)."""
     project = loaded.project
-    writer = DocumentWriter(project)
-    renderer = Renderer(project, loaded.bibliography)
-    shared = digest.tree_digest([project.root / "templates", *font_folders(project.root)])
-    jobs = []
-    for recipe_id, locale, formats in plan:
-        data = loaded.data_for(locale)
-        brief = assemble(project, loaded.recipes[recipe_id], loaded.content, locale, data, internal)
-        figures = figure_names(brief)
-        markdown = writer.write(brief, figures)
-        strings = writer.strings(locale)
-        value = digest.brief_digest(
-            brief,
-            markdown=markdown,
-            metadata=renderer.metadata(brief, strings),
-            references=loaded.bibliography.csl_items(brief.cited_keys),
-            csl=resolve_csl(project, brief.recipe.csl, brief.recipe.path).read_bytes(),
-            shared=shared,
-            data=data,
-            root=project.root,
-            timestamp=project.build_timestamp,
+    writer = DocumentWriter(project, loaded.strings)
+    templates = project.root / "templates"
+    fonts = font_folders(project.root)
+    shared = digest.tree_digest([templates, root_fonts(project.root)])
+    versions = json.dumps(digest.tool_versions(), sort_keys=True)
+    use_cases = tuple(project.vocabularies["use_cases"].items())
+    briefs = [
+        assemble(
+            project,
+            loaded.recipes[r],
+            loaded.content,
+            locale,
+            loaded.data_for(locale),
+            internal,
+            loaded.strings.for_locale(locale),
+            untranslated,
         )
-        jobs.append(Job(brief, markdown, formats, figures, value))
-    return jobs
+        for r, locale, _ in plan
+    ]
+    # One conversion to CSL for every entry any planned brief cites, rather than one per brief.
+    loaded.bibliography.csl_items({key for brief in briefs for key in brief.cited_keys})
+    prepared = []
+    for brief, (_, locale, formats) in zip(briefs, plan, strict=True):
+        data = loaded.data_for(locale)
+        names = figure_names(brief)
+        markdown, spans = writer.write_mapped(brief, names)
+        strings = writer.strings(locale)
+        figures = []
+        for block in brief.blocks:
+            if block.figure is None:
+                continue
+            figure = block.figure
+            chart = None
+            image = b""
+            if figure.chart:
+                axis = strings.get("chart_axis", "Number of firms")
+                chart = CHARTS[figure.chart](data, use_cases, axis)
+            else:
+                image = (project.root / figure.image).read_bytes()
+            figures.append(FigureInput(block.id, names[block.id], figure.alt, chart, image))
+        job = RenderJob(
+            brief_id=brief.id,
+            locale=locale,
+            markdown=markdown,
+            metadata=_canonical(brief_metadata(brief, project, strings)),
+            references=_canonical(loaded.bibliography.csl_items(brief.cited_keys)),
+            csl=resolve_csl(project, brief_csl(project, brief), brief.recipe.path).read_bytes(),
+            csl_locale=project.csl_locale(locale),
+            formats=tuple(formats),
+            figures=tuple(figures),
+            internal_marker=internal_marker(strings) if brief.internal else "",
+            toc=brief.recipe.toc,
+            typst_lang=typst_language(locale),
+            typst_region=typst_region(locale),
+            cjk=is_cjk(locale),
+            timestamp=project.build_timestamp,
+            tool_versions=versions,
+            shared_digest=shared,
+            spans=spans,
+            templates=str(templates),
+            font_paths=tuple(str(f) for f in fonts),
+            pandoc=pandoc.executable(),
+        )
+        prepared.append(Prepared(brief, job))
+    return prepared
 
 
-def up_to_date(job: Job, done: dict[str, dict[str, Any]], out: Path) -> bool:
+def brief_csl(project: Project, brief: Brief) -> str:
+    """A brief's citation style: its recipe's, else its locale's, else the project's."""
+    return brief.recipe.csl_for(project.csl_for(brief.locale))
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def up_to_date(job: RenderJob, done: dict[str, ManifestEntry], out: Path) -> bool:
     """Whether every output of a job exists, intact, with the digest of today's inputs."""
     for format_name in job.formats:
-        entry = done.get(artifact_path(job.brief.id, job.brief.locale, format_name))
-        expected = digest.artifact_digest(job.digest, format_name)
-        if entry is None or entry.get("input_digest") != expected or not intact(out, entry):
+        entry = done.get(artifact_path(job.brief_id, job.locale, format_name))
+        if entry is None or entry.input_digest != job.format_digest(format_name):
             return False
-        for media in entry.get("media", []):
-            if not intact(out, done.get(media, {"path": media})):
+        if not intact(out, entry):
+            return False
+        for media in entry.media:
+            media_entry = done.get(media)
+            if media_entry is None or not intact(out, media_entry):
                 return False
     return True
 
@@ -257,55 +380,51 @@ def figure_names(brief: Brief) -> dict[str, str]:
 
 
 def update_manifest(
-    previous: dict[str, Any],
+    previous: Manifest,
     request: BuildRequest,
     loaded: Loaded,
-    artifacts: list[tuple[Job, Artifact]],
+    artifacts: list[tuple[Prepared, Artifact]],
     written: list[Written],
     matrix: list[str],
-) -> dict[str, Any]:
+) -> Manifest:
     """The manifest after this build: new entries replace old ones; vanished files are dropped."""
     out = request.out
-    entries = {e["path"]: e for e in previous.get("artifacts", []) if (out / e["path"]).is_file()}
+    entries = {e.path: e for e in previous.artifacts if (out / e.path).is_file()}
     media_of: dict[tuple[str, str], list[str]] = {}
-    for (job, artifact), file in zip(artifacts, written, strict=True):
-        brief = job.brief
-        entry = {
-            "path": artifact.relpath,
-            "kind": artifact.kind,
-            "brief": brief.id,
-            "title": brief.title,
-            "subtitle": brief.subtitle,
-            "audience": brief.recipe.audience,
-            "use_cases": sorted(brief.recipe.use_cases),
-            "locale": brief.locale,
-            "format": artifact.format,
-            "size": file.size,
-            "sha256": file.sha256,
-        }
-        if artifact.kind == "brief":
-            entry.update(
-                {
-                    "input_digest": digest.artifact_digest(job.digest, artifact.format),
-                    "blocks": [b.id for b in brief.blocks],
-                    "citations": list(brief.cited_keys),
-                    "fallback_blocks": list(brief.fallback_blocks),
-                }
-            )
-        else:
+    for (item, artifact), file in zip(artifacts, written, strict=True):
+        brief = item.brief
+        is_brief = artifact.kind == "brief"
+        entries[artifact.relpath] = ManifestEntry(
+            path=artifact.relpath,
+            kind=artifact.kind,
+            brief=brief.id,
+            title=brief.title,
+            subtitle=brief.subtitle,
+            audience=brief.recipe.audience,
+            use_cases=tuple(sorted(brief.recipe.use_cases)),
+            locale=brief.locale,
+            format=artifact.format,
+            size=file.size,
+            sha256=file.sha256,
+            input_digest=item.job.format_digest(artifact.format) if is_brief else "",
+            blocks=tuple(b.id for b in brief.blocks) if is_brief else (),
+            citations=brief.cited_keys if is_brief else (),
+            fallback_blocks=brief.fallback_blocks if is_brief else (),
+        )
+        if not is_brief:
             media_of.setdefault((brief.id, brief.locale), []).append(artifact.relpath)
-        entries[artifact.relpath] = entry
     for (brief_id, locale), paths in media_of.items():
-        entries[artifact_path(brief_id, locale, "md")]["media"] = sorted(paths)
-    return {
-        "briefgen": digest.tool_versions()["briefgen"],
-        "pandoc": pandoc.version(),
-        "typst": typst_pdf.version(),
-        "content_version": content_version(loaded.project.root),
-        "project": loaded.project.name,
-        "matrix": matrix,
-        "shard": str(request.shard) if request.shard else None,
-        "internal": request.internal,
-        "artifacts": [entries[path] for path in sorted(entries)],
-        "library": previous.get("library", []),
-    }
+        path = artifact_path(brief_id, locale, "md")
+        entries[path] = replace(entries[path], media=tuple(sorted(paths)))
+    return Manifest(
+        briefgen=digest.tool_versions()["briefgen"],
+        pandoc=pandoc.version(),
+        typst=typst_pdf.version(),
+        content_version=content_version(loaded.project.root),
+        project=loaded.project.name,
+        matrix=tuple(matrix),
+        shard=str(request.shard) if request.shard else None,
+        internal=request.internal,
+        artifacts=tuple(entries[path] for path in sorted(entries)),
+        library=previous.library,
+    )

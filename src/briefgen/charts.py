@@ -6,52 +6,72 @@ metadata that would carry matplotlib's version stripped, so the same data gives 
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import re
+from collections.abc import Callable, Sequence
 
-from briefgen.content import Figure
-from briefgen.datasets import Data
+from briefgen.model import ChartData, Data, FigureInput
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Where a label's short form ends: a comma or a bracket, in English or Chinese punctuation
+# (U+FF0C fullwidth comma, U+3001 ideographic comma, U+FF08 fullwidth left parenthesis).
+_LABEL_END = re.compile("[,\uff0c\u3001]| \\(|\uff08")
 
 
-@dataclass(frozen=True)
-class ChartInput:
-    data: Data
-    use_cases: tuple[tuple[str, str], ...]  # (id, label), in the brief's order
-    axis_label: str
+def short_label(label: str) -> str:
+    """A data kind's label up to its first comma or bracket."""
+    return _LABEL_END.split(label)[0].strip()
 
 
-def _data_kinds_by_use_case(chart: ChartInput) -> bytes:
-    """Horizontal grouped bars: how many firms in each use case claim each kind of data."""
+def data_kinds_by_use_case(
+    data: Data, use_cases: Sequence[tuple[str, str]], axis: str
+) -> ChartData:
+    """How many firms in each use case claim each kind of data (kinds no firm claims: none)."""
+    kinds = list(data.data_kinds)
+    counts = {
+        use_case: [
+            sum(1 for c in data.companies if use_case in c.use_cases and kind in c.data_kinds)
+            for kind in kinds
+        ]
+        for use_case, _ in use_cases
+    }
+    keep = [i for i, _ in enumerate(kinds) if any(counts[u][i] for u in counts)]
+    return ChartData(
+        chart="data-kinds-by-use-case",
+        kinds=tuple(short_label(data.data_kinds[kinds[i]]) for i in keep),
+        series=tuple((label, tuple(counts[u][i] for i in keep)) for u, label in use_cases),
+        axis_label=axis,
+    )
+
+
+CHARTS: dict[str, Callable[[Data, Sequence[tuple[str, str]], str], ChartData]] = {
+    "data-kinds-by-use-case": data_kinds_by_use_case,
+}
+
+
+@functools.lru_cache(maxsize=32)
+def draw(chart: ChartData) -> bytes:
+    """Horizontal grouped bars, one group per kind; the same numbers give the same PNG bytes.
+
+    Cached: briefs in one locale share their charts, and drawing is the slow part.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    kinds = list(chart.data.data_kinds)
-    counts = {
-        use_case: [
-            sum(1 for c in chart.data.companies if use_case in c.use_cases and kind in c.data_kinds)
-            for kind in kinds
-        ]
-        for use_case, _ in chart.use_cases
-    }
-    keep = [i for i, _ in enumerate(kinds) if any(counts[u][i] for u in counts)]
-    kinds = [kinds[i] for i in keep]
+    kinds = chart.kinds
     palette = ["#1f4e79", "#c55a11", "#548235", "#7f6000"]
     plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "briefgen"})
     figure, axes = plt.subplots(figsize=(6.4, 0.42 * len(kinds) + 1.2), dpi=200)
-    height = 0.8 / max(1, len(chart.use_cases))
-    for index, (use_case, label) in enumerate(chart.use_cases):
-        values = [counts[use_case][i] for i in keep]
+    height = 0.8 / max(1, len(chart.series))
+    for index, (label, values) in enumerate(chart.series):
         positions = [k + index * height for k in range(len(kinds))]
         axes.barh(positions, values, height=height, label=label, color=palette[index % 4])
-    axes.set_yticks([k + height * (len(chart.use_cases) - 1) / 2 for k in range(len(kinds))])
-    axes.set_yticklabels([chart.data.data_kinds[k].split(",")[0].split(" (")[0] for k in kinds])
+    axes.set_yticks([k + height * (len(chart.series) - 1) / 2 for k in range(len(kinds))])
+    axes.set_yticklabels(kinds)
     axes.invert_yaxis()
     axes.set_xlabel(chart.axis_label)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -64,13 +84,6 @@ def _data_kinds_by_use_case(chart: ChartInput) -> bytes:
     return buffer.getvalue()
 
 
-CHARTS: dict[str, Callable[[ChartInput], bytes]] = {
-    "data-kinds-by-use-case": _data_kinds_by_use_case,
-}
-
-
-def figure_bytes(figure: Figure, root: Path, chart: ChartInput) -> bytes:
+def figure_bytes(figure: FigureInput) -> bytes:
     """The PNG or JPEG bytes of a figure."""
-    if figure.chart:
-        return CHARTS[figure.chart](chart)
-    return (root / figure.image).read_bytes()
+    return draw(figure.chart) if figure.chart is not None else figure.image

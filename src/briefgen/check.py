@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from briefgen.assemble import Audience, select_blocks
 from briefgen.bibliography import Bibliography, check_citations, load_bibliography
 from briefgen.charts import CHARTS, IMAGE_SUFFIXES
-from briefgen.content import Block, Content, load_content
-from briefgen.datasets import Data, load_data
+from briefgen.content import read_content
+from briefgen.datasets import load_data
 from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
 from briefgen.errors import Problem, ProblemsError, did_you_mean
+from briefgen.i18n import Strings, load_strings, qa_problems
+from briefgen.model import Block, Content, Data, Recipe
 from briefgen.project import Project, load_project
-from briefgen.recipes import Recipe, load_recipes
-from briefgen.yamlfile import inside
+from briefgen.recipes import load_recipes
+from briefgen.yamlfile import inside, real_folders
 
 MUST_CITE = ("evidence", "finding")
 T = TypeVar("T")
@@ -32,6 +34,7 @@ class Loaded:
     bibliography: Bibliography
     warnings: tuple[Problem, ...]
     data: dict[str, Data]
+    strings: Strings = field(default_factory=lambda: Strings({}, {}))
 
     def data_for(self, locale: str) -> Data:
         """A locale's structured data, else the source locale's."""
@@ -41,6 +44,7 @@ class Loaded:
 
 def load(root: Path) -> Loaded:
     """Load and validate the project at `root`; raise ProblemsError carrying all errors found."""
+    real_folders.cache_clear()  # folders may have moved or become links since the last load
     project = load_project(root)
     errors: list[Problem] = []
 
@@ -51,12 +55,13 @@ def load(root: Path) -> Loaded:
             errors.extend(error.problems)
             return fallback
 
-    content = attempt(lambda: load_content(project), Content({}))
+    content, content_problems = read_content(project)
+    errors.extend(content_problems)
     recipes: dict[str, Recipe] = attempt(lambda: load_recipes(project), {})
-    bibliography = attempt(
-        lambda: load_bibliography(root), Bibliography("bibliography.bib", {}, {})
-    )
+    bibliography = attempt(lambda: load_bibliography(root), Bibliography("bibliography.bib", {}))
     data: dict[str, Data] = attempt(lambda: load_data(project), {})
+    strings = attempt(lambda: load_strings(project), Strings({}, {}))
+    errors.extend(strings.problems)
     warnings: list[Problem] = []
 
     blocks = content.all_blocks()
@@ -79,7 +84,7 @@ def load(root: Path) -> Loaded:
         citation_errors, unused = check_citations(blocks, bibliography, data_keys)
         # With blocks that failed to load, "not cited" would be a guess: say it only when sure.
         if not errors:
-            warnings.extend(unused)
+            warnings.extend(Problem(u.path, u.line, u.message, "warning") for u in unused)
         errors.extend(citation_errors)
     for block in blocks:
         if block.kind in MUST_CITE and not block.citations:
@@ -92,8 +97,17 @@ def load(root: Path) -> Loaded:
                 )
             )
     source_blocks = content.locale(project.source_locale)
+    for locale in sorted(content.blocks):
+        if locale == project.source_locale:
+            continue
+        for translation in content.locale(locale).values():
+            original = source_blocks.get(translation.translation_of)
+            if original is not None:
+                errors.extend(qa_problems(original, translation))
     for recipe in recipes.values():
-        if source_blocks:
+        # With a source block unreadable, "selects no blocks" or "does not exist" would be a
+        # guess: those checks wait until every block loads.
+        if source_blocks and project.source_locale not in content.incomplete:
             audience = Audience(project.build_date, internal=recipe.visibility == "internal")
             errors.extend(select_blocks(recipe, source_blocks, audience)[1])
     for folder in ("templates", "styles", "fonts"):
@@ -114,7 +128,9 @@ def load(root: Path) -> Loaded:
         )
     if errors:
         raise ProblemsError(errors, warnings)
-    return Loaded(project, content, recipes, bibliography, tuple(sorted(set(warnings))), data)
+    return Loaded(
+        project, content, recipes, bibliography, tuple(sorted(set(warnings))), data, strings
+    )
 
 
 def _figure_problems(project: Project, blocks: list[Block]) -> list[Problem]:

@@ -11,20 +11,11 @@ from typing import Any, NoReturn
 import click
 
 from briefgen import __version__
-from briefgen.build import (
-    BuildRequest,
-    Shard,
-    build,
-    publish_library,
-    release,
-)
-from briefgen.build import (
-    check as check_project,
-)
+from briefgen.build import BuildRequest, Shard, assembled_markdown, build, publish_library, release
+from briefgen.build import check as check_project
 from briefgen.check import load
 from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError
-from briefgen.manifest import manifest_bytes, merge, read_manifest, verify
-from briefgen.output import write_files
+from briefgen.manifest import merge_files, read_manifest, verify
 from briefgen.parallel import ProgressEvent, default_jobs
 from briefgen.project import FORMATS, find_project_root
 
@@ -58,9 +49,14 @@ def fail(message: str, code: int = EXIT_PROBLEMS) -> NoReturn:
     sys.exit(code)
 
 
-def report(problems: tuple[Problem, ...], label: str, colour: str) -> None:
+COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+def report(problems: tuple[Problem, ...]) -> None:
+    """Print diagnostics as `severity: path:line: message`, one a line."""
     for item in problems:
-        click.echo(click.style(f"{label}: ", fg=colour) + str(item), err=True)
+        label = item.severity
+        click.echo(click.style(f"{label}: ", fg=COLOURS.get(label, "red")) + str(item), err=True)
 
 
 def run(ctx: Context, action: Callable[[], Any]) -> Any:
@@ -68,8 +64,8 @@ def run(ctx: Context, action: Callable[[], Any]) -> Any:
     try:
         return action()
     except ProblemsError as error:
-        report(error.problems, "error", "red")
-        report(error.warnings, "warning", "yellow")
+        report(error.problems)
+        report(error.warnings)
         count = len(error.problems)
         fail(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.")
     except ToolError as error:
@@ -133,6 +129,16 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Rebuild every output, even those whose inputs did not change.",
         ),
         click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings."),
+        click.option(
+            "--strict", is_flag=True, help="Treat warnings as errors: build nothing if any."
+        ),
+        click.option(
+            "--untranslated",
+            type=click.Choice(["refuse", "fallback"]),
+            default=None,
+            help="What briefs do with blocks not (or no longer) translated: refuse to build, "
+            "or show the source text, marked (default: the recipe's, else briefgen.yaml's).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -185,11 +191,17 @@ def run_build(ctx: Context, request: BuildRequest, quiet: bool, archive: bool) -
             result, path = run(ctx, lambda: release(request, display))
         else:
             result, path = run(ctx, lambda: build(request, display)), None
-    report(result.warnings, "warning", "yellow")
+    report(result.warnings)
+    # One line per brief and locale (not per format): what a reader gets in the source language.
+    briefs: dict[str, tuple[str, ...]] = {}
     for item, ids in sorted(result.fallbacks.items()):
+        briefs.setdefault(item.rsplit(".", 1)[0], ids)
+    for stem, ids in briefs.items():
+        shown = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
         click.secho(
-            f"note: {item} shows {len(ids)} block(s) in the source language: {', '.join(ids)}",
-            fg="yellow",
+            f"note: {stem} shows {len(ids)} block(s) in the source language, marked as such: "
+            f"{shown} (all are listed in the manifest)",
+            fg="cyan",
             err=True,
         )
     if not quiet:
@@ -243,6 +255,8 @@ def build_command(
     jobs: int | None,
     force: bool,
     quiet: bool,
+    strict: bool,
+    untranslated: str | None,
 ) -> None:
     """Build briefs (default: every shipped brief, in every locale and format).
 
@@ -259,19 +273,38 @@ def build_command(
         fail("--all builds the whole matrix; leave out briefs, --locale and --format.")
     if everything and internal:
         fail("--all publishes a release; internal builds are not released.")
-    root = ctx.root
-    default_out = root / ("build-internal" if internal else "build")
-    request = BuildRequest(
-        root=root,
-        out=(out or default_out).resolve(),
+    request = BuildRequest.for_project(
+        ctx.root,
+        out,
         internal=internal,
         briefs=briefs,
         locales=locales,
         formats=formats,
         jobs=jobs or default_jobs(),
         force=force,
+        strict=strict,
+        untranslated=untranslated or "",
     )
     run_build(ctx, request, quiet, archive=everything)
+
+
+@main.command("assemble")
+@click.argument("brief")
+@click.option("--locale", default=None, metavar="L", help="The locale (default: the source's).")
+@click.pass_obj
+def assemble_command(ctx: Context, brief: str, locale: str | None) -> None:
+    """Print a brief's assembled pandoc Markdown, with its metadata as a YAML header.
+
+    This is the common input of every format: useful to see what a recipe chose, to debug a
+    template, or to run pandoc by hand.
+
+    \b
+    Examples:
+      briefgen assemble government
+      briefgen assemble education --locale en > education.md
+      pandoc --citeproc education.md -o education.html
+    """
+    click.echo(run(ctx, lambda: assembled_markdown(ctx.root, brief, locale)), nl=False)
 
 
 @main.command("release")
@@ -284,7 +317,14 @@ def build_command(
 @output_options
 @click.pass_obj
 def release_command(
-    ctx: Context, shard: str | None, out: Path | None, jobs: int | None, force: bool, quiet: bool
+    ctx: Context,
+    shard: str | None,
+    out: Path | None,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    strict: bool,
+    untranslated: str | None,
 ) -> None:
     """Build every brief x locale x format, the library page, the manifest and the archive.
 
@@ -296,14 +336,15 @@ def release_command(
       briefgen release
       briefgen release --shard 2/3 --out shard-2
     """
-    root = ctx.root
     parsed = run(ctx, lambda: Shard.parse(shard)) if shard else None
-    request = BuildRequest(
-        root=root,
-        out=(out or root / "build").resolve(),
+    request = BuildRequest.for_project(
+        ctx.root,
+        out,
         jobs=jobs or default_jobs(),
         shard=parsed,
         force=force,
+        strict=strict,
+        untranslated=untranslated or "",
     )
     run_build(ctx, request, quiet, archive=True)
 
@@ -325,10 +366,8 @@ def verify_command(ctx: Context, folder: Path | None) -> None:
     if differences:
         fail(f"{len(differences)} difference(s) between {target} and its manifest.")
     manifest = read_manifest(target)
-    click.echo(
-        f"ok: {len(manifest['artifacts']) + len(manifest.get('library', []))} files "
-        "match the manifest."
-    )
+    count = len(manifest.artifacts) + len(manifest.library) if manifest else 0
+    click.echo(f"ok: {count} files match the manifest.")
 
 
 @main.group("manifest")
@@ -362,9 +401,154 @@ def merge_command(ctx: Context, manifests: tuple[Path, ...], out: Path) -> None:
     Example:
       briefgen manifest merge shard-1/manifest.json shard-2/manifest.json --out build/manifest.json
     """
-    merged = run(ctx, lambda: merge([(str(p), read_manifest(p)) for p in manifests]))
-    run(ctx, lambda: write_files(out.parent.resolve(), [(out.name, manifest_bytes(merged))]))
-    click.echo(f"merged {len(manifests)} manifests: {len(merged['artifacts'])} files.")
+    merged = run(ctx, lambda: merge_files(manifests, out.resolve()))
+    click.echo(f"merged {len(manifests)} manifests: {len(merged.artifacts)} files.")
+
+
+@main.group("i18n")
+def i18n_group() -> None:
+    """Translations: what is left to translate, and files for translators' CAT tools.
+
+    \b
+    Examples:
+      briefgen i18n status --locale zh-Hans --fail-on stale,missing
+      briefgen i18n export --locale fr --format xliff --brief summary --out to-translate/
+      briefgen i18n import to-translate/summary.fr.xlf
+    """
+
+
+@i18n_group.command("status")
+@click.option("--locale", "locales", multiple=True, metavar="L", help="Only this locale.")
+@click.option(
+    "--brief", "briefs", multiple=True, metavar="B", help="Only the blocks of this brief."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json follows docs/i18n-status.schema.json.",
+)
+@click.option(
+    "--fail-on",
+    default="",
+    metavar="STATES",
+    help="Exit 1 if any of these states occurs: stale, missing (comma-separated).",
+)
+@click.pass_obj
+def i18n_status_command(
+    ctx: Context, locales: tuple[str, ...], briefs: tuple[str, ...], fmt: str, fail_on: str
+) -> None:
+    """Per locale and brief: blocks current, stale (source changed) or missing; words to do.
+
+    \b
+    Examples:
+      briefgen i18n status
+      briefgen i18n status --locale fr --brief summary
+      briefgen i18n status --format json > status.json
+      briefgen i18n status --locale zh-Hans --fail-on stale,missing
+    """
+    from briefgen.i18n import failing, render_status_json, render_status_text
+    from briefgen.translate import status
+
+    wanted = [s.strip() for s in fail_on.split(",") if s.strip()]
+    for state in wanted:
+        if state not in ("stale", "missing"):
+            fail(f'--fail-on takes stale and missing, not "{state}".')
+    report, source = run(ctx, lambda: status(ctx.root, locales, briefs))
+    render = render_status_json if fmt == "json" else render_status_text
+    click.echo(render(report, source), nl=False)
+    if wanted and failing(report, wanted):
+        sys.exit(EXIT_PROBLEMS)
+
+
+@i18n_group.command("export")
+@click.option("--locale", required=True, metavar="L", help="The locale to translate into.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xliff", "po"]), default="xliff", show_default=True
+)
+@click.option("--brief", default=None, metavar="B", help="Only what this brief needs.")
+@click.option("--stale-only", is_flag=True, help="Only what is missing or out of date.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The folder to write the file to.",
+)
+@click.pass_obj
+def i18n_export_command(
+    ctx: Context, locale: str, fmt: str, brief: str | None, stale_only: bool, out: Path
+) -> None:
+    """Write an XLIFF 1.2 or PO file for a translator: blocks, data entries, strings.
+
+    \b
+    Examples:
+      briefgen i18n export --locale zh-Hans --format xliff --out to-translate/
+      briefgen i18n export --locale fr --format po --brief summary --stale-only
+    """
+    from briefgen.translate import export
+
+    path, count = run(ctx, lambda: export(ctx.root, locale, fmt, out.resolve(), brief, stale_only))
+    click.echo(f"wrote {path} ({count} items to translate)")
+
+
+@i18n_group.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.pass_obj
+def i18n_import_command(ctx: Context, files: tuple[Path, ...]) -> None:
+    """Check translated XLIFF or PO files, then write their blocks, data and strings.
+
+    Nothing is written if any unit has a problem. Units whose source changed since the export
+    are reported stale and left out.
+
+    \b
+    Example:
+      briefgen i18n import to-translate/all.zh-Hans.xlf
+    """
+    from briefgen.translate import import_files
+
+    result = run(ctx, lambda: import_files(ctx.root, files))
+    for key in result.stale:
+        click.secho(
+            f"stale: {key}: its source changed since the export; export it again.",
+            fg="yellow",
+            err=True,
+        )
+    for unit in result.skipped:
+        click.secho(f"note: {unit}: marked fuzzy or for review; not imported.", fg="cyan", err=True)
+    click.echo(f"wrote {len(result.written)} file(s)")
+    for path in result.written:
+        click.echo(f"  {path}")
+
+
+@i18n_group.command("mark-current")
+@click.option("--locale", required=True, metavar="L", help="The translations' locale.")
+@click.option("--all", "everything", is_flag=True, help="Every translation the locale has.")
+@click.argument("keys", nargs=-1)
+@click.pass_obj
+def i18n_mark_current_command(
+    ctx: Context, locale: str, everything: bool, keys: tuple[str, ...]
+) -> None:
+    """Record that translations you updated by hand match their source as it is now.
+
+    KEYS are block ids, or companies/<id> and glossary/<id> for data entries. `import` does
+    this itself; use this after editing translated files directly, once you have checked them.
+
+    \b
+    Examples:
+      briefgen i18n mark-current --locale zh-Hans edu-hangzhou-no11 companies/hikvision
+      briefgen i18n mark-current --locale fr --all
+    """
+    from briefgen.translate import mark_current
+
+    if not keys and not everything:
+        fail("name the translations to mark (block ids, companies/<id>, glossary/<id>) or --all.")
+    written = run(ctx, lambda: mark_current(ctx.root, locale, keys, everything))
+    click.echo(f"recorded the source of {len(written)} translation(s)")
 
 
 @main.command("serve")
@@ -434,7 +618,7 @@ def check_command(ctx: Context, strict: bool) -> None:
       briefgen check --strict
     """
     loaded = run(ctx, lambda: check_project(ctx.root))
-    report(loaded.warnings, "warning", "yellow")
+    report(loaded.warnings)
     blocks = len(loaded.content.all_blocks())
     summary = (
         f"{blocks} blocks, {len(loaded.recipes)} briefs, {len(loaded.bibliography.entries)} sources"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, problem
+from briefgen.model import Block, Content, Figure
 from briefgen.project import SLUG, Project
-from briefgen.scan import Citation, scan_body
+from briefgen.scan import scan_body
 from briefgen.yamlfile import parse_yaml, read_text
 
 CONTENT_DIR = "content"
@@ -28,6 +29,12 @@ BLOCK_KEYS = {
     "embargo": "a date (YYYY-MM-DD) before which public builds leave the block out",
     "figure": "a figure after the text: caption, alt, and chart (a name) or image (a path)",
 }
+TRANSLATION_KEYS = {
+    "translation_of": "the id of the source block this translates (or give the same id)",
+    "source_hash": "hashes of the source fields translated (written by briefgen i18n)",
+}
+# What a translation takes from its source instead of stating it.
+INHERITED = ("kind", "audiences", "use_cases", "rights", "priority", "visibility", "embargo")
 FIGURE_KEYS = {
     "caption": "the caption printed under the figure",
     "alt": "a text alternative describing what the figure shows (required)",
@@ -37,61 +44,6 @@ FIGURE_KEYS = {
 VISIBILITIES = ("public", "internal")
 FENCE = re.compile(r"^---[ \t]*$")
 END_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A block's figure: a chart by name, or an image file inside the project."""
-
-    caption: str
-    alt: str
-    chart: str = ""
-    image: str = ""  # relative to the project root
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Block:
-    """One content block in one locale."""
-
-    id: str
-    locale: str
-    path: str  # relative to the project root, POSIX separators
-    order: str  # path inside the locale folder: blocks selected together appear in this order
-    title: str
-    kind: str
-    audiences: frozenset[str]
-    use_cases: frozenset[str]
-    rights: frozenset[str]
-    priority: int
-    visibility: str
-    body: str
-    body_line: int
-    citations: tuple[Citation, ...]
-    words: int
-    figure: Figure | None = None
-    embargo: dt.date | None = None
-
-    def is_public(self, on: dt.date) -> bool:
-        """Whether a public build dated `on` may show this block."""
-        return self.visibility == "public" and (self.embargo is None or self.embargo <= on)
-
-    @property
-    def cited_keys(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c.key for c in self.citations))
-
-
-@dataclass(frozen=True)
-class Content:
-    """Every block of the project, by locale and id."""
-
-    blocks: dict[str, dict[str, Block]]
-
-    def locale(self, locale: str) -> dict[str, Block]:
-        return self.blocks.get(locale, {})
-
-    def all_blocks(self) -> list[Block]:
-        return [b for locale in sorted(self.blocks) for b in self.blocks[locale].values()]
 
 
 def split_front_matter(text: str, path: Path, root: Path) -> tuple[str, str, int]:
@@ -126,12 +78,25 @@ def split_front_matter(text: str, path: Path, root: Path) -> tuple[str, str, int
 
 def load_content(project: Project) -> Content:
     """Load and validate every block; raise ProblemsError with all problems found."""
+    content, problems = read_content(project)
+    if problems:
+        raise ProblemsError(problems)
+    return content
+
+
+def read_content(project: Project) -> tuple[Content, list[Problem]]:
+    """Every block that could be read, and every problem found.
+
+    A block whose text has a problem (raw HTML, say) is still returned, so that later checks
+    (citations, recipes) run on it too and the user sees every problem in one run.
+    """
     root = project.root
     problems: list[Problem] = []
     blocks: dict[str, dict[str, Block]] = {}
+    incomplete: set[str] = set()
     content_root = root / CONTENT_DIR
     if not content_root.is_dir():
-        raise ProblemsError([problem(content_root, 0, "the content folder is missing.", root)])
+        return Content({}), [problem(content_root, 0, "the content folder is missing.", root)]
     for folder in sorted(p for p in content_root.iterdir() if p.is_dir()):
         if folder.name not in project.locales:
             problems.append(
@@ -145,19 +110,25 @@ def load_content(project: Project) -> Content:
                 )
             )
             continue
+        before = len(problems)
         blocks[folder.name] = _load_locale(project, folder, problems)
-    if problems:
-        raise ProblemsError(problems)
-    return Content(blocks)
+        readable = sum(1 for _ in folder.rglob("*.md")) == len(blocks[folder.name])
+        if not readable and len(problems) > before:
+            incomplete.add(folder.name)
+    content, inherited = inherit_translations(Content(blocks, frozenset(incomplete)), project)
+    return content, problems + inherited
 
 
 def _load_locale(project: Project, folder: Path, problems: list[Problem]) -> dict[str, Block]:
     by_id: dict[str, Block] = {}
     for path in sorted(folder.rglob("*.md")):
         try:
-            block = load_block(project, folder.name, path, folder)
+            block, found = read_block(project, folder.name, path, folder)
         except ProblemsError as error:
             problems.extend(error.problems)
+            continue
+        problems.extend(found)
+        if block is None:
             continue
         if block.id in by_id:
             first = by_id[block.id]
@@ -175,7 +146,23 @@ def _load_locale(project: Project, folder: Path, problems: list[Problem]) -> dic
 
 
 def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> Block:
-    """Parse and validate one block file."""
+    """Parse and validate one block file; raise ProblemsError with its problems."""
+    block, problems = read_block(project, locale, path, locale_dir)
+    if problems or block is None:
+        raise ProblemsError(problems)
+    return block
+
+
+# Problems in these fields leave a block that later stages cannot use: it is not returned.
+_STRUCTURAL = ("id", "title", "kind", "audiences", "use_cases", "figure")
+
+
+def read_block(
+    project: Project, locale: str, path: Path, locale_dir: Path
+) -> tuple[Block | None, list[Problem]]:
+    """Parse and validate one block file: the block (None if it is unusable) and its problems.
+
+    Raises ProblemsError only when the file cannot be read as a block at all."""
     root = project.root
     text = read_text(path, root)
     front, body, body_line = split_front_matter(text, path, root)
@@ -184,15 +171,26 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
     if not isinstance(meta, dict):
         raise ProblemsError([Problem(rel, 2, "the front matter must be YAML fields (key: value).")])
     problems: list[Problem] = []
+    unusable: list[str] = []
 
     def report(key: str, message: str) -> None:
         problems.append(Problem(rel, lines.get(key, 2), message))
+        if key in _STRUCTURAL:
+            unusable.append(key)
 
+    if locale != project.source_locale:
+        return _read_translation(project, locale, path, locale_dir, meta, lines, body, body_line)
     for key in sorted(set(meta) - set(BLOCK_KEYS)):
-        report(key, f'unknown field "{key}"{did_you_mean(str(key), BLOCK_KEYS)}.')
+        hint = (
+            " (only translations, under content/<other locale>/, name a source)"
+            if key in TRANSLATION_KEYS
+            else did_you_mean(str(key), BLOCK_KEYS)
+        )
+        report(key, f'unknown field "{key}"{hint}.')
     for key in REQUIRED:
         if key not in meta:
             problems.append(Problem(rel, 2, f'the required field "{key}" is missing.'))
+            unusable.append(key)
         elif meta[key] in (None, "", []):
             report(key, f'the required field "{key}" is empty.')
 
@@ -228,9 +226,9 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
     problems.extend(Problem(rel, f.line, f.message) for f in scan.findings)
     if not body.strip():
         problems.append(Problem(rel, body_line, "the block has no text after its front matter."))
-    if problems:
-        raise ProblemsError(problems)
-    return Block(
+    if unusable:
+        return None, problems
+    block = Block(
         id=block_id,
         locale=locale,
         path=rel,
@@ -249,6 +247,181 @@ def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> B
         figure=figure,
         embargo=embargo,
     )
+    return block, problems
+
+
+def _read_translation(
+    project: Project,
+    locale: str,
+    path: Path,
+    locale_dir: Path,
+    meta: dict[str, Any],
+    lines: dict[str, int],
+    body: str,
+    body_line: int,
+) -> tuple[Block | None, list[Problem]]:
+    """A translated block: its source, title, text and figure texts. Everything else comes from
+    the source block (see inherit_translations); fields stated anyway are kept to be checked."""
+    rel = display_path(path, project.root)
+    problems: list[Problem] = []
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(rel, lines.get(key, 2), message))
+
+    known = {**BLOCK_KEYS, **TRANSLATION_KEYS}
+    for key in sorted(set(meta) - set(known)):
+        report(key, f'unknown field "{key}"{did_you_mean(str(key), known)}.')
+    block_id = _text(meta, "id", report)
+    source_id = _text(meta, "translation_of", report)
+    if block_id and source_id and block_id != source_id:
+        report(
+            "translation_of",
+            f'the id "{block_id}" and translation_of "{source_id}" differ; a translation keeps '
+            "its source's id: give one of them.",
+        )
+    source_id = source_id or block_id
+    if not source_id:
+        problems.append(
+            Problem(rel, 2, 'a translation names its source block: add "translation_of: <id>".')
+        )
+    title = _text(meta, "title", report)
+    if not title:
+        problems.append(Problem(rel, lines.get("title", 2), "the translation has no title."))
+    hashes = _source_hash(meta.get("source_hash"), report)
+    declared = []
+    for key in INHERITED:
+        if key in meta:
+            declared.append((key, _declared_value(meta[key], key, project), lines.get(key, 2)))
+    figure = None
+    if "figure" in meta:
+        value = meta["figure"]
+        if isinstance(value, dict):
+            for key in sorted(set(value) - {"caption", "alt"}):
+                report(
+                    "figure",
+                    f'a translation gives only the figure\'s caption and alt; "{key}" comes '
+                    "from its source.",
+                )
+            figure = Figure(
+                caption=" ".join(str(value.get("caption", "")).split()),
+                alt=" ".join(str(value.get("alt", "")).split()),
+                line=lines.get("figure", 2),
+            )
+        else:
+            report("figure", '"figure" must be a mapping: caption and alt.')
+    scan = scan_body(body, body_line)
+    problems.extend(Problem(rel, f.line, f.message) for f in scan.findings)
+    if not body.strip():
+        problems.append(Problem(rel, body_line, "the block has no text after its front matter."))
+    if not source_id:
+        return None, problems
+    block = Block(
+        id=source_id,
+        locale=locale,
+        path=rel,
+        order=path.relative_to(locale_dir).as_posix(),
+        title=title,
+        kind="",
+        audiences=frozenset(),
+        use_cases=frozenset(),
+        rights=frozenset(),
+        priority=2,
+        visibility="public",
+        body=body.strip("\n") + "\n",
+        body_line=body_line,
+        citations=scan.citations,
+        words=scan.words,
+        figure=figure,
+        translation_of=source_id,
+        source_hash=hashes,
+        declared=tuple(declared),
+    )
+    return block, problems
+
+
+def _source_hash(value: Any, report: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        report("source_hash", '"source_hash" must map source fields to their hashes.')
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+
+
+def _declared_value(value: Any, key: str, project: Project) -> str:
+    """An inherited field as a translation states it, in the form it is compared in."""
+    if key in ("audiences", "use_cases", "rights"):
+        vocabulary = project.vocabularies[key]
+        if value == "all":
+            return ",".join(sorted(vocabulary))
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return ",".join(sorted(str(v) for v in values))
+    return str(value)
+
+
+def inherited_value(block: Block, key: str) -> str:
+    """A source block's inherited field, in the form translations' statements are compared in."""
+    value = getattr(block, key)
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    return "" if value is None else str(value)
+
+
+def inherit_translations(content: Content, project: Project) -> tuple[Content, list[Problem]]:
+    """Give every translation its source's metadata; report orphans and contradictions."""
+    source = content.locale(project.source_locale)
+    problems: list[Problem] = []
+    blocks = {project.source_locale: source}
+    for locale, translated in sorted(content.blocks.items()):
+        if locale == project.source_locale:
+            continue
+        kept: dict[str, Block] = {}
+        for block_id, block in translated.items():
+            original = source.get(block.translation_of)
+            if original is None:
+                if project.source_locale not in content.incomplete:
+                    problems.append(
+                        Problem(
+                            block.path,
+                            2,
+                            f'this translates "{block.translation_of}", which is not a block of '
+                            f"content/{project.source_locale}"
+                            f"{did_you_mean(block.translation_of, source)}.",
+                        )
+                    )
+                continue
+            for key, value, line in block.declared:
+                expected = inherited_value(original, key)
+                if value != expected:
+                    problems.append(
+                        Problem(
+                            block.path,
+                            line,
+                            f'{key} is "{value}" here but "{expected}" in its source '
+                            f"{original.path}; leave {key} out: a translation inherits it.",
+                        )
+                    )
+            figure = None
+            if original.figure is not None:
+                own = block.figure
+                figure = dataclasses.replace(
+                    original.figure,
+                    caption=own.caption if own and own.caption else original.figure.caption,
+                    alt=own.alt if own and own.alt else original.figure.alt,
+                )
+            kept[block_id] = dataclasses.replace(
+                block,
+                kind=original.kind,
+                audiences=original.audiences,
+                use_cases=original.use_cases,
+                rights=original.rights,
+                priority=original.priority,
+                visibility=original.visibility,
+                embargo=original.embargo,
+                figure=figure,
+            )
+        blocks[locale] = kept
+    return Content(blocks, content.incomplete), problems
 
 
 def _figure(value: Any, line: int, report: Any) -> Figure | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from briefgen.content import check_terms
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path
+from briefgen.model import Company, Data, Term
 from briefgen.project import SLUG, Project
 from briefgen.yamlfile import LineDict, load_yaml_mapping
 
@@ -33,65 +34,154 @@ TERM_KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class Company:
-    id: str
-    name: str
-    name_zh: str
-    use_cases: frozenset[str]
-    products: str
-    data_kinds: tuple[str, ...]
-    claimed_uses: tuple[str, ...]
-    partners: tuple[str, ...]
-    sources: tuple[str, ...]
-    path: str
-    line: int
+# What a translation of an entry gives; the rest (use cases, data kinds, sources) is the source's.
+TRANSLATED_FIELDS = {
+    "companies": ("name", "products", "claimed_uses", "partners"),
+    "terms": ("term", "definition", "match"),
+}
 
 
-@dataclass(frozen=True)
-class Term:
-    id: str
-    term: str
-    definition: str
-    match: tuple[str, ...]
-
-    def used_in(self, text: str) -> bool:
-        """Whether any match phrase occurs in `text` as whole words (case-insensitive)."""
-        lowered = text.lower()
-        # A plain substring test first: the word-boundary regex runs only on likely hits.
-        return any(
-            m in lowered and re.search(rf"(?<!\w){re.escape(m)}(?!\w)", lowered) for m in self.match
-        )
+def entry_texts(kind: str, entry: Company | Term) -> dict[str, str]:
+    """An entry's translatable fields as text, for hashing and for translators."""
+    texts = {}
+    for name in TRANSLATED_FIELDS[kind]:
+        value = getattr(entry, name)
+        texts[name] = "\n".join(value) if isinstance(value, tuple) else str(value)
+    return texts
 
 
-@dataclass(frozen=True)
-class Data:
-    """One locale's structured data."""
-
-    companies: tuple[Company, ...]
-    data_kinds: dict[str, str]
-    terms: tuple[Term, ...]
-
-    @property
-    def cited_keys(self) -> tuple[str, ...]:
-        return tuple(sorted({key for c in self.companies for key in c.sources}))
+def entry_hash(kind: str, entry: Company | Term) -> str:
+    """One hash over an entry's translatable source fields: a translation records it."""
+    joined = "\n\n".join(f"{k}: {v}" for k, v in sorted(entry_texts(kind, entry).items()))
+    return str(hashlib.sha256(joined.encode("utf-8")).hexdigest()[:12])
 
 
 def load_data(project: Project) -> dict[str, Data]:
-    """Data for every locale that has a data/<locale>/ folder; all problems reported together."""
+    """Data for every locale: the source's from data/<source>/, each other locale's as the
+    source's entries with the translated fields of data/<locale>/ merged in by id. Entries a
+    locale does not translate keep the source's text and are recorded as missing."""
     problems: list[Problem] = []
     result: dict[str, Data] = {}
+    folder = project.root / DATA_DIR / project.source_locale
+    if folder.is_dir():
+        try:
+            result[project.source_locale] = _load_locale(project, folder)
+        except ProblemsError as error:
+            problems.extend(error.problems)
+    source = result.get(project.source_locale)
     for locale in project.locales:
         folder = project.root / DATA_DIR / locale
-        if not folder.is_dir():
+        if locale == project.source_locale or source is None:
             continue
         try:
-            result[locale] = _load_locale(project, folder)
+            result[locale] = _translated_locale(project, folder, source)
         except ProblemsError as error:
             problems.extend(error.problems)
     if problems:
         raise ProblemsError(problems)
     return result
+
+
+def _translated_locale(project: Project, folder: Path, source: Data) -> Data:
+    problems: list[Problem] = []
+    states: dict[str, str] = {}
+    kinds = dict(source.data_kinds)
+    companies = {c.id: c for c in source.companies}
+    terms = {t.id: t for t in source.terms}
+    for name, kind in (("companies.yaml", "companies"), ("glossary.yaml", "terms")):
+        path = folder / name
+        originals: dict[str, Any] = companies if kind == "companies" else terms
+        translated: dict[str, LineDict] = {}
+        if path.is_file():
+            data, _ = load_yaml_mapping(path, project.root)
+            if kind == "companies":
+                labels = data.get("data_kinds") or {}
+                for key in sorted(set(labels) - set(kinds)) if isinstance(labels, dict) else []:
+                    problems.append(
+                        Problem(
+                            display_path(path, project.root),
+                            data.line_of("data_kinds"),
+                            f'the data kind "{key}" is not in the source data'
+                            f"{did_you_mean(str(key), kinds)}.",
+                        )
+                    )
+                if isinstance(labels, dict):
+                    kinds.update({str(k): str(v) for k, v in labels.items() if k in kinds})
+            translated = _translations(project, path, data, kind, originals, problems)
+        for entry_id, original in originals.items():
+            entry = translated.get(entry_id)
+            key = f"{'glossary' if kind == 'terms' else 'companies'}/{entry_id}"
+            if entry is None:
+                states[key] = "missing"
+                continue
+            recorded = str(entry.get("source_hash", ""))
+            states[key] = "current" if recorded == entry_hash(kind, original) else "stale"
+            originals[entry_id] = _merge(kind, original, entry)
+    if problems:
+        raise ProblemsError(problems)
+    return Data(
+        tuple(sorted(companies.values(), key=lambda c: c.name.lower())),
+        kinds,
+        tuple(sorted(terms.values(), key=lambda t: t.term.lower())),
+        states,
+    )
+
+
+def _translations(
+    project: Project,
+    path: Path,
+    data: LineDict,
+    kind: str,
+    originals: dict[str, Any],
+    problems: list[Problem],
+) -> dict[str, LineDict]:
+    rel = display_path(path, project.root)
+    allowed = {"id": "the id of the source entry", "source_hash": "recorded by briefgen i18n"}
+    allowed.update({f: (COMPANY_KEYS | TERM_KEYS)[f] for f in TRANSLATED_FIELDS[kind]})
+    found: dict[str, LineDict] = {}
+    for entry in _entries(path, data, kind, project.root, problems):
+        if not isinstance(entry, LineDict):
+            problems.append(Problem(rel, 0, "every entry must be a mapping of fields."))
+            continue
+        entry_id = str(entry.get("id", ""))
+        if entry_id not in originals:
+            problems.append(
+                Problem(
+                    rel,
+                    entry.line_of("id"),
+                    f'the entry "{entry_id}" is not in the source data'
+                    f"{did_you_mean(entry_id, originals)}.",
+                )
+            )
+            continue
+        for key in sorted(set(entry) - set(allowed)):
+            inherited = key in (COMPANY_KEYS | TERM_KEYS)
+            problems.append(
+                Problem(
+                    rel,
+                    entry.line_of(key),
+                    f'"{key}" comes from the source entry; leave it out of the translation.'
+                    if inherited
+                    else f'unknown field "{key}"{did_you_mean(str(key), allowed)}.',
+                )
+            )
+        found[entry_id] = entry
+    return found
+
+
+def _merge(kind: str, original: Any, entry: LineDict) -> Any:
+    """The source entry with the translation's fields in place of its own."""
+    changes: dict[str, Any] = {}
+    for name in TRANSLATED_FIELDS[kind]:
+        if name not in entry or entry[name] in (None, "", []):
+            continue
+        if name in ("claimed_uses", "partners"):
+            changes[name] = _strings(entry[name])
+        elif name == "match":
+            changes[name] = tuple(m.lower() for m in _strings(entry[name]))
+        else:
+            changes[name] = " ".join(str(entry[name]).split())
+    return dataclasses.replace(original, **changes)
 
 
 def _load_locale(project: Project, folder: Path) -> Data:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,15 @@ import jinja2
 import jinja2.sandbox
 from jinja2.exceptions import SecurityError
 
-from briefgen.assemble import Brief, Section
-from briefgen.datasets import Company, Term
+from briefgen.charts import short_label as chart_label
 from briefgen.errors import Problem, ProblemsError, display_path, problem
+from briefgen.i18n import Strings, load_strings
+from briefgen.model import Brief, Company, Section, Span, Term
 from briefgen.project import Project
-from briefgen.yamlfile import load_yaml_mapping
+from briefgen.scan import scope_link_references
 
 TEMPLATES_DIR = "templates"
 DOCUMENT_TEMPLATE = "brief.md.j2"
-STRINGS_DIR = "strings"
 # Relative column widths of the companies table (pandoc reads them from the dashes).
 COMPANY_COLUMNS = (16, 38, 20, 26)
 
@@ -34,8 +35,9 @@ COMPANY_COLUMNS = (16, 38, 20, 26)
 class DocumentWriter:
     """Writes briefs' Markdown with one project's template and interface strings."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, strings: Strings | None = None) -> None:
         self.project = project
+        self._catalog = strings
         self.env = jinja2.sandbox.ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(project.root / TEMPLATES_DIR),
             undefined=jinja2.StrictUndefined,
@@ -43,20 +45,30 @@ class DocumentWriter:
             keep_trailing_newline=True,
         )
         self.env.filters["anchor"] = heading_anchor
+        self.env.filters["attributes"] = attributes
         self.env.filters["literal"] = literal
-        self._strings: dict[str, dict[str, str]] = {}
 
     def strings(self, locale: str) -> dict[str, str]:
-        """Interface words for a locale: templates/strings/<locale>.yaml over the source's."""
-        if locale not in self._strings:
-            merged: dict[str, str] = {}
-            for code in dict.fromkeys([self.project.source_locale, locale]):
-                path = self.project.root / TEMPLATES_DIR / STRINGS_DIR / f"{code}.yaml"
-                if path.is_file():
-                    data, _ = load_yaml_mapping(path, self.project.root)
-                    merged.update({str(k): str(v) for k, v in data.items()})
-            self._strings[locale] = merged
-        return self._strings[locale]
+        """Interface words for a locale (i18n.Strings: the source's, then the locale's PO)."""
+        if self._catalog is None:
+            self._catalog = load_strings(self.project)
+        return self._catalog.for_locale(locale)
+
+    def write_mapped(self, brief: Brief, figures: dict[str, str]) -> tuple[str, tuple[Span, ...]]:
+        """The brief as Markdown, and where each block's text landed in it (for messages)."""
+        markdown = self.write(brief, figures)
+        spans = []
+        position = 0
+        for section in brief.sections:
+            for block in section.blocks:
+                body = scope_link_references(block.body, block.id)
+                found = markdown.find(body, position)
+                if found < 0:  # a template that does not print the body as written
+                    continue
+                first = markdown.count("\n", 0, found) + 1
+                spans.append(Span(first, body.count("\n"), block.path, block.body_line, block.id))
+                position = found + len(body)
+        return markdown, tuple(spans)
 
     def write(self, brief: Brief, figures: dict[str, str]) -> str:
         """The brief as Markdown; `figures` maps block ids to their image file names."""
@@ -68,6 +80,9 @@ class DocumentWriter:
             "strings": strings,
             "date": format_date(brief.date, brief.locale),
             "has_citations": bool(brief.cited_keys),
+            # Blocks shown in the source language: marked with its lang, with a visible note.
+            "fallbacks": set(brief.fallback_blocks),
+            "source_lang": self.project.source_locale,
         }
         path = self.project.root / TEMPLATES_DIR / DOCUMENT_TEMPLATE
         try:
@@ -84,8 +99,14 @@ class DocumentWriter:
             ) from None
         except (jinja2.UndefinedError, SecurityError, TypeError) as error:
             line = template_line(error, DOCUMENT_TEMPLATE)
+            # "'briefgen.model.Block object' has no attribute 'x'" -> "a block has no ..."
+            message = _PYTHON_OBJECT.sub(lambda m: f"a {m.group(1).lower()}", str(error))
             raise ProblemsError(
-                [Problem(display_path(path, self.project.root), line, f"template error: {error}.")]
+                [
+                    Problem(
+                        display_path(path, self.project.root), line, f"template error: {message}."
+                    )
+                ]
             ) from None
 
     def _section(self, brief: Brief, section: Section, strings: dict[str, str]) -> dict[str, Any]:
@@ -96,12 +117,16 @@ class DocumentWriter:
             table = glossary_markdown(brief.terms)
         return {
             "title": section.title,
-            "blocks": section.blocks,
+            # Each block's link references are its own: two blocks may define the same label.
+            "blocks": [
+                replace(b, body=scope_link_references(b.body, b.id)) for b in section.blocks
+            ],
             "show_titles": section.show_titles,
             "table": table,
         }
 
 
+_PYTHON_OBJECT = re.compile(r"'briefgen(?:\.\w+)*\.(\w+) object'")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#!|~^$@])")
 
 
@@ -153,8 +178,9 @@ def _company_row(company: Company, brief: Brief) -> tuple[str, str, str, str]:
 
 
 def short_label(label: str) -> str:
-    """'facial expressions and micro-expressions' stays; text after a comma or '(' goes."""
-    return label.split(",")[0].split(" (")[0].strip()
+    """'facial expressions and micro-expressions' stays; text after a comma or '(' goes, in
+    Chinese punctuation too."""
+    return str(chart_label(label))
 
 
 def glossary_markdown(terms: tuple[Term, ...]) -> str:
@@ -175,6 +201,12 @@ def format_date(date: dt.date, locale: str) -> str:
     return babel.dates.format_date(date, format="long", locale=locale.replace("-", "_"))
 
 
-def heading_anchor(block_id: str) -> str:
-    """Pandoc's heading attribute for a stable id; block ids are slugs, so nothing to escape."""
-    return "{#" + block_id + "}"
+def heading_anchor(block_id: str, lang: str | bool = False) -> str:
+    """Pandoc's heading attribute for a stable id (block ids are slugs: nothing to escape),
+    with the heading's language when it differs from the brief's."""
+    return "{#" + block_id + (f" lang={lang}" if lang else "") + "}"
+
+
+def attributes(text: str) -> str:
+    """A pandoc attribute block, {lang=en}; written by the template, never by a block."""
+    return "{" + text + "}"

@@ -16,14 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+SEVERITIES = ("error", "warning", "note")
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in one place: `path:line: message`."""
+    """One diagnostic in one place: `path:line: message`, with its severity.
+
+    error: nothing is built; warning: built, but `--strict` fails; note: for information
+    (e.g. a block shown in the source language).
+    """
 
     path: str
     line: int
     message: str
+    severity: str = "error"
+
+    def as_error(self) -> Problem:
+        return Problem(self.path, self.line, self.message)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -9,31 +9,25 @@ from __future__ import annotations
 
 import zipfile
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import babel
 import jinja2
 import jinja2.sandbox
 
+from briefgen import i18n
 from briefgen.errors import BriefgenError, ProblemsError, problem
+from briefgen.i18n import Strings
 from briefgen.manifest import MANIFEST
+from briefgen.model import FORMATS, Manifest, ManifestEntry
 from briefgen.output import Written, write_atomic, write_files
 from briefgen.project import Project
 
 LIBRARY_TEMPLATES = "templates/library"
+ALREADY_COMPRESSED = (".pdf", ".docx", ".odt", ".epub", ".png", ".jpg", ".jpeg", ".zip")
 PAGE = "index.html"
 ASSETS = ("library.css", "library.js")
-FORMAT_NAMES = {
-    "pdf": "PDF",
-    "docx": "Word",
-    "odt": "OpenDocument",
-    "epub": "EPUB",
-    "html": "Web page",
-    "md": "Markdown",
-}
-FORMAT_ORDER = ("pdf", "docx", "odt", "epub", "html", "md")
 
 
 @dataclass(frozen=True)
@@ -46,7 +40,7 @@ class Link:
 
 @dataclass(frozen=True)
 class Entry:
-    """One brief in one locale, as the library lists it."""
+    """One brief in one locale, as the library lists it, labelled in the page's language."""
 
     brief: str
     title: str
@@ -58,6 +52,7 @@ class Entry:
     use_cases: tuple[str, ...]
     use_case_labels: tuple[str, ...]
     links: tuple[Link, ...]
+    fallbacks: int  # blocks shown in the source language
 
 
 def human_size(size: int) -> str:
@@ -70,51 +65,70 @@ def human_size(size: int) -> str:
 
 def language_name(locale: str) -> str:
     """The locale's name in its own language, e.g. 'English', '中文 (简体)'."""
-    parsed = babel.Locale.parse(locale, sep="-")
-    return str(parsed.get_display_name(parsed) or locale)
+    return i18n.language_name(locale)
 
 
-def entries(manifest: dict[str, Any], project: Project) -> list[Entry]:
-    """Library entries from a manifest's brief artifacts, sorted by brief and locale."""
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for artifact in manifest.get("artifacts", []):
-        if artifact.get("kind", "brief") == "brief":
-            grouped[(artifact["brief"], artifact["locale"])].append(artifact)
+def page_name(locale: str, source: str) -> str:
+    """index.html in the source language; index.<locale>.html in each other language."""
+    return PAGE if locale == source else f"index.{locale}.html"
+
+
+def entries(
+    manifest: Manifest, project: Project, strings: Mapping[str, str] | None = None
+) -> list[Entry]:
+    """Library entries from a manifest's brief artifacts, sorted by brief and locale; labels
+    (audience, use cases) in the language of `strings`, titles in each brief's own language."""
+    strings = strings or {}
+    grouped: dict[tuple[str, str], list[ManifestEntry]] = defaultdict(list)
+    for artifact in manifest.artifacts:
+        if artifact.kind == "brief":
+            grouped[(artifact.brief, artifact.locale)].append(artifact)
     result = []
+    order = {name: i for i, name in enumerate(FORMATS)}
+
+    def label(vocabulary: str, key: str) -> str:
+        return strings.get(f"{vocabulary}/{key}") or project.label(vocabulary, key)
+
     for (brief, locale), files in sorted(grouped.items()):
         first = files[0]
-        order = {name: i for i, name in enumerate(FORMAT_ORDER)}
         links = tuple(
             Link(
-                f["format"],
-                FORMAT_NAMES.get(f["format"], f["format"]),
-                f["path"],
-                human_size(f["size"]),
+                f.format,
+                FORMATS[f.format].label if f.format in FORMATS else f.format,
+                f.path,
+                human_size(f.size),
             )
-            for f in sorted(files, key=lambda f: order.get(f["format"], 99))
+            for f in sorted(files, key=lambda f: order.get(f.format, 99))
         )
-        audience = first["audience"]
+        audience = first.audience
         result.append(
             Entry(
                 brief=brief,
-                title=first["title"],
-                subtitle=first.get("subtitle", ""),
+                title=first.title,
+                subtitle=first.subtitle,
                 locale=locale,
                 language=language_name(locale),
                 audience=audience,
-                audience_label="everyone"
+                audience_label=strings.get("all_audiences", "everyone")
                 if audience == "all"
-                else project.label("audiences", audience),
-                use_cases=tuple(first["use_cases"]),
-                use_case_labels=tuple(project.label("use_cases", u) for u in first["use_cases"]),
+                else label("audiences", audience),
+                use_cases=first.use_cases,
+                use_case_labels=tuple(label("use_cases", u) for u in first.use_cases),
                 links=links,
+                fallbacks=max(len(f.fallback_blocks) for f in files),
             )
         )
     return result
 
 
-def render_page(manifest: dict[str, Any], project: Project) -> dict[str, bytes]:
-    """index.html and its assets, as (relative path -> bytes)."""
+def render_page(
+    manifest: Manifest, project: Project, strings: Strings | None = None
+) -> dict[str, bytes]:
+    """The library page in every locale of the project, and its assets (relative path -> bytes).
+
+    Each page lists every brief in every language, labelled in the page's own language, with a
+    switch to the same page in the other languages.
+    """
     folder = project.root / LIBRARY_TEMPLATES
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folder),
@@ -122,33 +136,51 @@ def render_page(manifest: dict[str, Any], project: Project) -> dict[str, bytes]:
         autoescape=True,
         keep_trailing_newline=True,
     )
-    listed = entries(manifest, project)
-    context = {
-        "project": project,
-        "entries": listed,
-        "version": manifest.get("content_version", ""),
-        "audiences": sorted({(e.audience, e.audience_label) for e in listed}),
-        "use_cases": sorted(
-            {uc for e in listed for uc in zip(e.use_cases, e.use_case_labels, strict=True)}
-        ),
-        "languages": sorted({(e.locale, e.language) for e in listed}),
-        "lang": project.source_locale,
-        "internal": bool(manifest.get("internal")),
-    }
-    try:
-        page = env.get_template(f"{PAGE}.j2").render(context)
-    except jinja2.TemplateError as error:
-        raise ProblemsError(
-            [
-                problem(
-                    folder / f"{PAGE}.j2",
-                    getattr(error, "lineno", 0) or 0,
-                    f"template error: {error}.",
-                    project.root,
-                )
-            ]
-        ) from None
-    files = {PAGE: page.encode("utf-8")}
+    catalog = strings or i18n.load_strings(project)
+    locales = sorted(
+        {project.source_locale} | {a.locale for a in manifest.artifacts},
+        key=lambda code: (code != project.source_locale, code),
+    )
+    pages = [
+        {
+            "locale": code,
+            "name": language_name(code),
+            "href": page_name(code, project.source_locale),
+        }
+        for code in locales
+    ]
+    files = {}
+    for locale in locales:
+        words = catalog.for_locale(locale)
+        listed = entries(manifest, project, words)
+        context = {
+            "project": project,
+            "entries": listed,
+            "version": manifest.content_version,
+            "audiences": sorted({(e.audience, e.audience_label) for e in listed}),
+            "use_cases": sorted(
+                {uc for e in listed for uc in zip(e.use_cases, e.use_case_labels, strict=True)}
+            ),
+            "languages": sorted({(e.locale, e.language) for e in listed}),
+            "lang": locale,
+            "pages": pages,
+            "t": words,
+            "internal": manifest.internal,
+        }
+        try:
+            page = env.get_template(f"{PAGE}.j2").render(context)
+        except jinja2.TemplateError as error:
+            raise ProblemsError(
+                [
+                    problem(
+                        folder / f"{PAGE}.j2",
+                        getattr(error, "lineno", 0) or 0,
+                        f"template error: {error}.",
+                        project.root,
+                    )
+                ]
+            ) from None
+        files[page_name(locale, project.source_locale)] = page.encode("utf-8")
     for asset in ASSETS:
         path = folder / asset
         if not path.is_file():
@@ -157,9 +189,11 @@ def render_page(manifest: dict[str, Any], project: Project) -> dict[str, bytes]:
     return files
 
 
-def write_library(out: Path, manifest: dict[str, Any], project: Project) -> list[Written]:
-    """Write the library page and assets into `out`."""
-    return write_files(out, sorted(render_page(manifest, project).items()))
+def write_library(
+    out: Path, manifest: Manifest, project: Project, strings: Strings | None = None
+) -> list[Written]:
+    """Write the library pages and assets into `out`."""
+    return write_files(out, sorted(render_page(manifest, project, strings).items()))
 
 
 def archive_name(version: str) -> str:
@@ -167,7 +201,7 @@ def archive_name(version: str) -> str:
     return f"release/briefs-{safe}.zip"
 
 
-def write_archive(out: Path, manifest: dict[str, Any], timestamp: int) -> Path:
+def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     """A deterministic zip of the artifacts, the library and the manifest.
 
     Entries are sorted, dated from the build timestamp (zip cannot go before 1980) and stored
@@ -175,17 +209,17 @@ def write_archive(out: Path, manifest: dict[str, Any], timestamp: int) -> Path:
     """
     import datetime as dt
 
-    paths = sorted({e["path"] for e in [*manifest["artifacts"], *manifest.get("library", [])]})
+    paths = sorted({a.path for a in manifest.artifacts} | {f.path for f in manifest.library})
     paths.append(MANIFEST)
     moment = max(
         dt.datetime.fromtimestamp(timestamp, tz=dt.UTC), dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
     )
     date_time = moment.timetuple()[:6]
-    target = out / archive_name(str(manifest.get("content_version", "")))
+    target = out / archive_name(manifest.content_version)
     tmp = target.with_name(f".{target.name}.part")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        with zipfile.ZipFile(tmp, "w") as zf:
             for path in paths:
                 source = out / path
                 if not source.is_file():
@@ -194,8 +228,11 @@ def write_archive(out: Path, manifest: dict[str, Any], timestamp: int) -> Path:
                     )
                 info = zipfile.ZipInfo(path, date_time=date_time)
                 info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, source.read_bytes())
+                # PDF, Word, OpenDocument, EPUB and PNG are compressed already: deflating them
+                # again costs time and saves nothing, so they are stored as they are.
+                stored = Path(path).suffix.lower() in ALREADY_COMPRESSED
+                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                zf.writestr(info, source.read_bytes(), compresslevel=None if stored else 9)
         data = tmp.read_bytes()
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,9 +1,10 @@
-"""The build manifest: what every output file is, what went into it, and how to check it.
+"""The build manifest, build/manifest.json: read, write, verify and merge (model.Manifest).
 
-{"briefgen": ..., "pandoc": ..., "typst": ..., "content_version": ...,
+{"manifest_version": 2, "briefgen": ..., "pandoc": ..., "typst": ..., "content_version": ...,
  "matrix": [every path the full build produces], "shard": "K/N" or null,
- "artifacts": [{"path", "kind", "brief", "audience", "use_cases", "locale", "format", "size",
-                "sha256", "input_digest", "blocks", "citations", "fallback_blocks"}, ...],
+ "artifacts": [{"path", "kind", "brief", "title", "subtitle", "audience", "use_cases", "locale",
+                "format", "size", "sha256", "input_digest", "blocks", "citations",
+                "fallback_blocks", "media"}, ...],
  "library": [{"path", "size", "sha256"}, ...]}
 """
 
@@ -14,10 +15,12 @@ import json
 import os
 import subprocess
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from briefgen.errors import BriefgenError, Problem, ProblemsError
+from briefgen.model import FileEntry, Manifest, ManifestEntry
+from briefgen.output import write_files
 
 MANIFEST = "manifest.json"
 VERSION_KEYS = ("briefgen", "pandoc", "typst", "content_version")
@@ -42,24 +45,33 @@ def content_version(root: Path) -> str:
     return completed.stdout.strip() if completed.returncode == 0 else "unversioned"
 
 
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+def manifest_bytes(manifest: Manifest) -> bytes:
     """Stable JSON: sorted keys, fixed indentation, trailing newline."""
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (
+        json.dumps(manifest.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    ).encode()
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """A manifest file (or the one in a folder); {} if there is none."""
+def write_manifest(out: Path, manifest: Manifest) -> None:
+    write_files(out, [(MANIFEST, manifest_bytes(manifest))])
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    """A manifest file (or the one in a folder); None if there is none."""
     if path.is_dir():
         path = path / MANIFEST
     if not path.is_file():
-        return {}
+        return None
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as error:
         raise BriefgenError(f"{path} cannot be read as a manifest: {error}.") from None
     if not isinstance(data, dict) or not isinstance(data.get("artifacts", []), list):
         raise BriefgenError(f"{path} is not a briefgen manifest.")
-    return data
+    try:
+        return Manifest.from_json(data)
+    except (TypeError, KeyError, ValueError) as error:
+        raise BriefgenError(f"{path} is not a briefgen manifest ({error}).") from None
 
 
 def file_sha256(path: Path) -> str:
@@ -70,32 +82,31 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def intact(out: Path, entry: dict[str, Any]) -> bool:
+def intact(out: Path, entry: ManifestEntry | FileEntry) -> bool:
     """Whether an entry's file exists with the recorded size and hash."""
-    path = out / entry["path"]
+    path = out / entry.path
     return (
-        path.is_file()
-        and path.stat().st_size == entry.get("size")
-        and file_sha256(path) == entry.get("sha256")
+        path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256
     )
 
 
 def verify(out: Path) -> list[str]:
     """Every difference between a build folder and its manifest, as sentences."""
     manifest = read_manifest(out)
-    if not manifest:
+    if manifest is None:
         raise BriefgenError(f"{out} has no {MANIFEST}: nothing to verify.")
     problems = []
-    listed = {e["path"]: e for e in [*manifest["artifacts"], *manifest.get("library", [])]}
+    listed: dict[str, ManifestEntry | FileEntry] = {e.path: e for e in manifest.artifacts}
+    listed.update((f.path, f) for f in manifest.library)
     for path, entry in sorted(listed.items()):
         target = out / path
         if not target.is_file():
             problems.append(f"{path}: listed in the manifest but missing.")
-        elif target.stat().st_size != entry["size"]:
+        elif target.stat().st_size != entry.size:
             problems.append(
-                f"{path}: size {target.stat().st_size} bytes, manifest says {entry['size']}."
+                f"{path}: size {target.stat().st_size} bytes, manifest says {entry.size}."
             )
-        elif file_sha256(target) != entry["sha256"]:
+        elif file_sha256(target) != entry.sha256:
             problems.append(f"{path}: sha256 differs from the manifest (the file was changed).")
     present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     ignored = {MANIFEST}
@@ -105,19 +116,18 @@ def verify(out: Path) -> list[str]:
     return problems
 
 
-def merge(manifests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+def merge(manifests: Iterable[tuple[str, Manifest]]) -> Manifest:
     """Join shard manifests into one; every path of the matrix exactly once, same versions."""
     problems: list[Problem] = []
-    merged: dict[str, Any] = {}
     seen: dict[str, str] = {}
-    artifacts: list[dict[str, Any]] = []
+    artifacts: list[ManifestEntry] = []
     items = list(manifests)
     if not items:
         raise BriefgenError("no manifests to merge.")
     first_name, first = items[0]
     for name, manifest in items:
         for key in (*VERSION_KEYS, "matrix", "internal"):
-            if manifest.get(key) != first.get(key):
+            if getattr(manifest, key) != getattr(first, key):
                 problems.append(
                     Problem(
                         name,
@@ -126,23 +136,36 @@ def merge(manifests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                         "must come from the same commit and tools.",
                     )
                 )
-        for entry in manifest.get("artifacts", []):
-            if entry["path"] in seen:
-                problems.append(
-                    Problem(name, 0, f"{entry['path']} is also in {seen[entry['path']]}.")
-                )
+        for entry in manifest.artifacts:
+            if entry.path in seen:
+                problems.append(Problem(name, 0, f"{entry.path} is also in {seen[entry.path]}."))
                 continue
-            seen[entry["path"]] = name
+            seen[entry.path] = name
             artifacts.append(entry)
-    matrix = set(first.get("matrix", []))
+    matrix = set(first.matrix)
     for missing in sorted(matrix - set(seen)):
         problems.append(Problem("merge", 0, f"{missing} is in the matrix but in no shard."))
-    for stray in sorted({e["path"] for e in artifacts if e.get("kind") == "brief"} - matrix):
+    for stray in sorted({e.path for e in artifacts if e.kind == "brief"} - matrix):
         problems.append(Problem(seen[stray], 0, f"{stray} is not in the matrix."))
     if problems:
         raise ProblemsError(problems)
-    merged.update({key: first.get(key) for key in (*VERSION_KEYS, "matrix", "project", "internal")})
-    merged["shard"] = None
-    merged["artifacts"] = sorted(artifacts, key=lambda e: e["path"])
-    merged["library"] = []
+    return replace(
+        first,
+        shard=None,
+        artifacts=tuple(sorted(artifacts, key=lambda e: e.path)),
+        library=(),
+    )
+
+
+def merge_files(paths: Iterable[Path], out: Path) -> Manifest:
+    """Read shard manifests, merge them and write the result to `out` (a file)."""
+    loaded = []
+    for path in paths:
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise BriefgenError(f"{path} is not a manifest file.")
+        loaded.append((str(path), manifest))
+    merged = merge(loaded)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_files(out.parent, [(out.name, manifest_bytes(merged))])
     return merged

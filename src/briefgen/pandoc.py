@@ -44,20 +44,25 @@ def version() -> str:
 
 
 def run(
-    args: list[str], stdin: bytes, *, what: str, cwd: Path | None = None, epoch: int | None = None
+    args: list[str],
+    stdin: bytes,
+    *,
+    what: str,
+    cwd: Path | None = None,
+    epoch: int | None = None,
+    binary: str = "",
 ) -> bytes:
     """Run pandoc with `args`, feeding `stdin`; return its stdout or raise ToolError.
 
+    `binary` is the pandoc to run (default: `executable()`); a render job names its own, since
+    a worker process may have been started before the environment that chose it.
     Pandoc warnings are failures: a missing citation or resource must not pass silently.
     """
     env = dict(os.environ)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
-    command = (
-        [executable(), "--fail-if-warnings", *args]
-        if args != ["--version"]
-        else [executable(), *args]
-    )
+    program = binary or executable()
+    command = [program, "--fail-if-warnings", *args] if args != ["--version"] else [program, *args]
     try:
         completed = subprocess.run(
             command,

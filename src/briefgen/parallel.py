@@ -1,4 +1,4 @@
-"""Render jobs in worker processes: each loads the project once, then renders briefs.
+"""Render jobs in worker processes: each job carries its inputs, so workers load nothing.
 
 Workers come from a fork server, not from fork(): once typst has compiled in the parent, its
 threads' locks would be copied into forked children mid-use and deadlock them.
@@ -9,16 +9,13 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from multiprocessing import forkserver
+from typing import Any
 
-from briefgen.assemble import Brief
-from briefgen.charts import ChartInput, figure_bytes
-from briefgen.check import Loaded, load
-from briefgen.document import DocumentWriter
-from briefgen.render import Artifact, Renderer
+from briefgen.model import Artifact, RenderJob
+from briefgen.render import read_document, render_job, write_format
 
 
 @dataclass(frozen=True)
@@ -33,90 +30,87 @@ class ProgressEvent:
 Progress = Callable[[ProgressEvent], None]
 
 
-@dataclass(frozen=True)
-class Job:
-    """One brief in one locale: its document, formats and input digest."""
+def render_jobs(jobs: list[RenderJob], workers: int, progress: Progress) -> list[list[Artifact]]:
+    """Render every job, in `workers` processes (1: in this process); results in job order.
 
-    brief: Brief
-    markdown: str
-    formats: tuple[str, ...]
-    figures: dict[str, str] = field(hash=False)
-    digest: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.brief.id} ({self.brief.locale})"
-
-
-_worker: tuple[Loaded, Renderer, DocumentWriter] | None = None
-
-
-def _start_worker(root: Path) -> None:
-    global _worker
-    loaded = load(root)
-    _worker = (
-        loaded,
-        Renderer(loaded.project, loaded.bibliography),
-        DocumentWriter(loaded.project),
-    )
-
-
-def _render_job(job: Job) -> list[Artifact]:
-    assert _worker is not None
-    loaded, renderer, writer = _worker
-    strings = writer.strings(job.brief.locale)
-    with tempfile.TemporaryDirectory(prefix="briefgen-media-") as tmp:
-        media = Path(tmp)
-        use_cases = tuple(loaded.project.vocabularies["use_cases"].items())
-        chart = ChartInput(
-            loaded.data_for(job.brief.locale),
-            use_cases,
-            strings.get("chart_axis", "Number of firms"),
-        )
-        for block in job.brief.blocks:
-            if block.figure is not None:
-                image = figure_bytes(block.figure, loaded.project.root, chart)
-                (media / job.figures[block.id]).write_bytes(image)
-        document = renderer.to_json(job.brief, job.markdown, strings)
-        artifacts = []
-        for format_name in job.formats:
-            artifacts.extend(renderer.render(job.brief, document, format_name, media))
-    return artifacts
-
-
-def render_jobs(
-    root: Path, jobs: list[Job], workers: int, progress: Progress
-) -> list[list[Artifact]]:
-    """Render every job, in `workers` processes (1: in this process); results in job order."""
+    A job carries all its inputs, so workers load nothing. Each job runs in two steps: read and
+    cite it once, then write each format as its own task, so that one long brief's formats
+    spread over the workers instead of keeping one busy while the others wait. Long work is
+    started first.
+    """
     if not jobs:
         return []
-    results: list[list[Artifact] | None] = [None] * len(jobs)
-    if workers <= 1 or len(jobs) == 1:
-        _start_worker(root)
-        for index, job in enumerate(jobs):
-            results[index] = _render_job(job)
-            progress(ProgressEvent(index + 1, len(jobs), f"{job.label}: {', '.join(job.formats)}"))
-    else:
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)),
-            mp_context=multiprocessing.get_context(method),
-            initializer=_start_worker,
-            initargs=(root,),
-        ) as pool:
-            futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
-            try:
-                for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    index = futures[future]
-                    results[index] = future.result()
+    order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
+    if workers <= 1 or sum(len(j.formats) for j in jobs) == 1:
+        results: list[list[Artifact]] = [[] for _ in jobs]
+        for count, index in enumerate(order, 1):
+            job = jobs[index]
+            results[index] = render_job(job)
+            progress(ProgressEvent(count, len(jobs), _done(job)))
+        return results
+    return _in_pool(jobs, order, workers, progress)
+
+
+def _done(job: RenderJob) -> str:
+    return f"{job.label}: {', '.join(job.formats)}"
+
+
+# What every worker needs: the fork server imports it once, and each worker forked from it
+# starts warm instead of importing matplotlib, typst and pandoc's wrapper itself.
+PRELOAD = ["briefgen.worker"]
+
+
+def _context() -> Any:
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def warm_up(workers: int) -> None:
+    """Start the fork server now, so that its imports overlap with loading the project."""
+    if workers > 1 and "forkserver" in multiprocessing.get_all_start_methods():
+        _context()
+        forkserver.ensure_running()
+
+
+def _in_pool(
+    jobs: list[RenderJob], order: list[int], workers: int, progress: Progress
+) -> list[list[Artifact]]:
+    context = _context()
+    outputs: dict[tuple[int, str], list[Artifact]] = {}
+    remaining = {i: len(jobs[i].formats) for i in order}
+    finished = 0
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: dict[concurrent.futures.Future[Any], tuple[int, str]] = {
+            pool.submit(read_document, jobs[i]): (i, "") for i in order
+        }
+        try:
+            while pending:
+                done, _ = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in sorted(done, key=lambda f: pending[f]):
+                    index, format_name = pending.pop(future)
                     job = jobs[index]
-                    progress(
-                        ProgressEvent(count, len(jobs), f"{job.label}: {', '.join(job.formats)}")
-                    )
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    return [r for r in results if r is not None]
+                    if not format_name:  # read: now write its formats, PDF (the longest) first
+                        document = future.result()
+                        for name in sorted(job.formats, key=lambda n: (n != "pdf", n)):
+                            pending[pool.submit(write_format, job, document, name)] = (index, name)
+                        continue
+                    outputs[(index, format_name)] = future.result()
+                    remaining[index] -= 1
+                    if remaining[index] == 0:
+                        finished += 1
+                        progress(ProgressEvent(finished, len(jobs), _done(job)))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return [
+        [a for name in job.formats for a in outputs[(index, name)]]
+        for index, job in enumerate(jobs)
+    ]
 
 
 def default_jobs() -> int:

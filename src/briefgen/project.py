@@ -12,20 +12,22 @@ from typing import Any
 import babel
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean, problem
+from briefgen.model import DEFAULT_FORMATS
 from briefgen.yamlfile import load_yaml_mapping
 
 PROJECT_FILE = "briefgen.yaml"
 STYLES_DIR = "styles"
-FORMATS = ("html", "pdf", "docx", "odt", "epub", "md")
+FORMATS = DEFAULT_FORMATS  # every format, in the default build order (model.FORMATS has each one)
 VOCABULARIES = ("audiences", "use_cases", "rights", "kinds")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Each top-level key of briefgen.yaml, with what it holds (used for "did you mean" and the docs).
 PROJECT_KEYS = {
-    "name": "the name of this body of briefs",
-    "publisher": "who publishes the briefs (printed on them)",
+    "name": "the name of this body of briefs (text, or a mapping of locale to text)",
+    "publisher": "who publishes the briefs, printed on them (text, or locale to text)",
     "date": "the build date printed in briefs (SOURCE_DATE_EPOCH overrides it)",
-    "locales": "source: the locale blocks are written in; available: every locale built",
+    "locales": "source: the locale blocks are written in; available: every locale built; "
+    "untranslated: refuse or fallback; settings: per locale csl and csl_locale",
     "audiences": "audience id -> label",
     "use_cases": "use case id -> label",
     "rights": "right id -> label",
@@ -33,6 +35,19 @@ PROJECT_KEYS = {
     "defaults": "formats and csl used by recipes that don't set their own",
 }
 DEFAULT_KEYS = {"formats": "output formats", "csl": "citation style (a name in styles/ or a path)"}
+
+
+UNTRANSLATED = ("fallback", "refuse")
+LOCALE_SETTING_KEYS = {
+    "csl": "the citation style of this locale's briefs (a recipe's csl wins)",
+    "csl_locale": "the CSL locale for citation terms, e.g. zh-CN, fr-FR",
+}
+
+
+@dataclass(frozen=True)
+class LocaleSettings:
+    csl: str = ""
+    csl_locale: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,27 @@ class Project:
     vocabularies: dict[str, dict[str, str]] = field(hash=False)
     formats: tuple[str, ...] = FORMATS
     csl: str = "chicago-author-date"
+    untranslated: str = "fallback"  # what a brief does with blocks not (or no longer) translated
+    names: dict[str, str] = field(default_factory=dict, hash=False)  # locale -> name
+    publishers: dict[str, str] = field(default_factory=dict, hash=False)  # locale -> publisher
+
+    def name_for(self, locale: str) -> str:
+        return self.names.get(locale) or self.name
+
+    def publisher_for(self, locale: str) -> str:
+        return self.publishers.get(locale) or self.publisher
+
+    locale_settings: dict[str, LocaleSettings] = field(default_factory=dict, hash=False)
+
+    def csl_for(self, locale: str) -> str:
+        """The citation style a locale's briefs use unless their recipe names one."""
+        settings = self.locale_settings.get(locale)
+        return settings.csl if settings and settings.csl else self.csl
+
+    def csl_locale(self, locale: str) -> str:
+        """The CSL locale citeproc uses for its terms ("and", "et al.", "accessed")."""
+        settings = self.locale_settings.get(locale)
+        return settings.csl_locale if settings and settings.csl_locale else locale
 
     def csl_path(self, name: str) -> Path | None:
         """A citation style by name (styles/<name>.csl) or by path inside the project."""
@@ -107,6 +143,7 @@ def load_project(root: Path) -> Project:
         vocabularies[name] = _vocabulary(data.get(name), name, report)
 
     source, available = _locales(data.get("locales"), report)
+    untranslated, settings = _locale_options(data.get("locales"), available, report)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         report("defaults", 'the key "defaults" must be a mapping (formats, csl).')
@@ -126,16 +163,22 @@ def load_project(root: Path) -> Project:
 
     if problems:
         raise ProblemsError(problems)
+    names = _per_locale(data.get("name", root.name), source, "name", report)
+    publishers = _per_locale(data.get("publisher", ""), source, "publisher", report)
     return Project(
         root=root,
-        name=str(data.get("name", root.name)),
-        publisher=str(data.get("publisher", "")),
+        name=names.get(source, root.name),
+        publisher=publishers.get(source, ""),
+        names=names,
+        publishers=publishers,
         date=date,
         source_locale=source,
         locales=available,
         vocabularies=vocabularies,
         formats=formats,
         csl=csl,
+        untranslated=untranslated,
+        locale_settings=settings,
     )
 
 
@@ -173,6 +216,62 @@ def _vocabulary(value: Any, name: str, report: Any) -> dict[str, str]:
         else:
             vocabulary[str(key)] = str(label)
     return vocabulary
+
+
+def _per_locale(value: Any, source: str, key: str, report: Any) -> dict[str, str]:
+    """A text, or a mapping of locale to text."""
+    if isinstance(value, dict):
+        return {str(k): str(v).strip() for k, v in value.items()}
+    if value is None or isinstance(value, list):
+        report(key, f'"{key}" must be text, or a mapping of locale to text.')
+        return {}
+    return {source: str(value).strip()}
+
+
+def _locale_options(
+    value: Any, available: tuple[str, ...], report: Any
+) -> tuple[str, dict[str, LocaleSettings]]:
+    if not isinstance(value, dict):
+        return "fallback", {}
+    for key in sorted(set(value) - {"source", "available", "untranslated", "settings"}):
+        report("locales", f'unknown key "locales.{key}"{did_you_mean(str(key), LOCALE_KEYS)}.')
+    untranslated = str(value.get("untranslated", "fallback"))
+    if untranslated not in UNTRANSLATED:
+        report(
+            "locales",
+            f'"locales.untranslated" must be {" or ".join(UNTRANSLATED)}, not "{untranslated}"'
+            f"{did_you_mean(untranslated, UNTRANSLATED)}.",
+        )
+        untranslated = "fallback"
+    raw = value.get("settings") or {}
+    settings: dict[str, LocaleSettings] = {}
+    if not isinstance(raw, dict):
+        report("locales", '"locales.settings" must map locales to their settings.')
+        return untranslated, {}
+    for locale, options in raw.items():
+        if locale not in available:
+            report(
+                "locales",
+                f'"locales.settings" names "{locale}", which is not an available locale'
+                f"{did_you_mean(str(locale), available)}.",
+            )
+            continue
+        if not isinstance(options, dict):
+            report("locales", f'"locales.settings.{locale}" must be a mapping (csl, csl_locale).')
+            continue
+        for key in sorted(set(options) - set(LOCALE_SETTING_KEYS)):
+            report(
+                "locales",
+                f'unknown key "locales.settings.{locale}.{key}"'
+                f"{did_you_mean(str(key), LOCALE_SETTING_KEYS)}.",
+            )
+        settings[str(locale)] = LocaleSettings(
+            str(options.get("csl", "")), str(options.get("csl_locale", ""))
+        )
+    return untranslated, settings
+
+
+LOCALE_KEYS = ("source", "available", "untranslated", "settings")
 
 
 def _locales(value: Any, report: Any) -> tuple[str, tuple[str, ...]]:

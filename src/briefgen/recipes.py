@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from briefgen.content import check_terms
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path
+from briefgen.model import Recipe, SectionSpec, Selector
 from briefgen.project import SLUG, Project, parse_formats
 from briefgen.yamlfile import LineDict, parse_yaml, read_text
 
@@ -26,6 +26,7 @@ RECIPE_KEYS = {
     "max_priority": "leave out blocks whose priority is higher than this (1-3)",
     "pages": "the most A4 pages the PDF may take (a whole number); the test suite holds it",
     "visibility": "public (default) or internal: an internal brief is built only by --internal",
+    "untranslated": "refuse or fallback: what this brief does with blocks not translated",
     "sections": "the ordered sections of the brief",
 }
 SECTION_KEYS = {
@@ -45,55 +46,6 @@ SELECT_KEYS = {
     "under": "take only blocks under this folder (or these folders) of content/<locale>/",
     "max_priority": "leave out blocks whose priority is higher than this",
 }
-
-
-@dataclass(frozen=True)
-class Selector:
-    """A rule that picks blocks; empty fields do not restrict."""
-
-    kinds: frozenset[str] = frozenset()
-    audiences: frozenset[str] | None = None
-    use_cases: frozenset[str] | None = None
-    rights: frozenset[str] = frozenset()
-    under: tuple[str, ...] = ()
-    max_priority: int | None = None
-
-
-@dataclass(frozen=True)
-class SectionSpec:
-    title: dict[str, str]
-    block_ids: tuple[tuple[str, int], ...]  # (id, line in the recipe)
-    selector: Selector | None
-    show_titles: bool
-    line: int
-    data: str = ""  # "companies" or "glossary": a section built from data/<locale>/
-    use_cases: frozenset[str] | None = None  # a companies section's own use cases
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """A brief's definition, validated against the project's vocabularies."""
-
-    id: str
-    path: str
-    title: dict[str, str]
-    subtitle: dict[str, str]
-    short_title: dict[str, str]
-    audience: str  # an audience id, or "all"
-    use_cases: frozenset[str]
-    formats: tuple[str, ...]
-    csl: str
-    toc: bool
-    compact: bool
-    max_priority: int
-    sections: tuple[SectionSpec, ...]
-    visibility: str = "public"
-    pages: int | None = None  # the PDF's page budget, if the recipe sets one
-
-
-def localized(text: dict[str, str], locale: str, source: str) -> str:
-    """The text in `locale`, else in the source locale."""
-    return text.get(locale) or text.get(source) or next(iter(text.values()), "")
 
 
 def load_recipes(project: Project) -> dict[str, Recipe]:
@@ -158,9 +110,10 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         )
     use_cases = _term_set(data.get("use_cases", "all"), "use_cases", project, at(data, "use_cases"))
     formats = parse_formats(data.get("formats", list(project.formats)), at(data, "formats"))
-    csl = str(data.get("csl", project.csl))
-    if project.csl_path(csl) is None:
-        at(data, "csl")(project.csl_problem(csl))
+    csl = str(data.get("csl", ""))  # "" : the locale's style (briefgen.yaml), else the default
+    for style in {csl} if csl else {project.csl_for(locale) for locale in project.locales}:
+        if project.csl_path(style) is None:
+            at(data, "csl")(project.csl_problem(style))
     max_priority = _priority(data.get("max_priority", 3), at(data, "max_priority"))
     sections_data = data.get("sections") or []
     if not isinstance(sections_data, list):
@@ -178,6 +131,13 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     if pages is not None and (isinstance(pages, bool) or not isinstance(pages, int) or pages < 1):
         at(data, "pages")(f'pages must be a whole number of pages, at least 1, not "{pages}".')
         pages = None
+    untranslated = str(data.get("untranslated", ""))
+    if untranslated and untranslated not in ("refuse", "fallback"):
+        at(data, "untranslated")(
+            f'untranslated must be refuse or fallback, not "{untranslated}"'
+            f"{did_you_mean(untranslated, ('refuse', 'fallback'))}."
+        )
+        untranslated = ""
     visibility = str(data.get("visibility", "public"))
     if visibility not in ("public", "internal"):
         at(data, "visibility")(f'visibility must be public or internal, not "{visibility}".')
@@ -199,6 +159,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         sections=tuple(sections),
         visibility=visibility,
         pages=pages,
+        untranslated=untranslated,
     )
 
 

@@ -7,9 +7,12 @@ pandoc's Typst writer and the typst compiler.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +20,12 @@ from typing import Any
 import babel
 
 from briefgen import pandoc, typst_pdf
-from briefgen.assemble import Brief
-from briefgen.bibliography import Bibliography
+from briefgen.charts import figure_bytes
 from briefgen.document import format_date
-from briefgen.errors import ProblemsError, problem
+from briefgen.errors import ProblemsError, ToolError, problem
+from briefgen.i18n import is_cjk
+from briefgen.model import FORMATS, Artifact, Brief, RenderJob, artifact_path, localized
 from briefgen.project import Project
-from briefgen.recipes import localized
 
 # Raw passthrough is off in the reader: even if a block slipped past `check`, no HTML, TeX or
 # {=format} content can reach an output.
@@ -30,55 +33,6 @@ READER = "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_sing
 FONTS_DIR = "fonts"
 CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
 EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
-
-
-@dataclass(frozen=True)
-class Format:
-    """How one output format is written: pandoc's writer, and the project files it uses."""
-
-    name: str
-    extension: str
-    writer: str
-    options: tuple[str, ...] = ()
-
-
-# Paths are relative to the project root; {templates} is the templates folder.
-FORMATS: dict[str, Format] = {
-    "docx": Format("docx", "docx", "docx", ("--reference-doc={templates}/reference.docx",)),
-    "epub": Format(
-        "epub", "epub", "epub3", ("--css={templates}/epub/brief.css", "--split-level=2")
-    ),
-    "html": Format(
-        "html",
-        "html",
-        "html5",
-        (
-            "--template={templates}/html/brief.html",
-            "--css={templates}/html/brief.css",
-            "--embed-resources",
-            "--section-divs",
-        ),
-    ),
-    "md": Format("md", "md", "gfm-raw_html", ("--template={templates}/md/brief.md", "--wrap=none")),
-    "odt": Format("odt", "odt", "odt", ("--reference-doc={templates}/reference.odt",)),
-    "pdf": Format("pdf", "pdf", "typst-citations", ("--template={templates}/typst/brief.typ",)),
-}
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One rendered file, not yet written."""
-
-    brief_id: str
-    locale: str
-    format: str
-    relpath: str  # inside the output folder
-    data: bytes
-    kind: str = "brief"  # or "media": an image file beside a Markdown brief
-
-
-def artifact_path(brief_id: str, locale: str, format_name: str) -> str:
-    return f"{locale}/{brief_id}.{FORMATS[format_name].extension}"
 
 
 def resolve_csl(project: Project, name: str, where: str) -> Path:
@@ -92,20 +46,30 @@ def resolve_csl(project: Project, name: str, where: str) -> Path:
 
 
 def font_folders(root: Path) -> tuple[Path, ...]:
-    """The project's own fonts/ folder, then the Noto Sans CJK collection installed from PyPI.
+    """The project's own fonts/ folder, then the CJK faces installed from PyPI: Noto Sans CJK
+    (Regular) and Kurinto Sans SC (Regular and a real Bold, for Chinese headings and bold).
 
     Typst's embedded fonts have no CJK glyphs, and Chinese set without a CJK font turns silently
-    into empty boxes, so the CJK font is a dependency, not an option.
+    into empty boxes, so the CJK fonts are dependencies, not options.
     """
     import noto_cjk_sans_otc
+    import weblate_fonts
 
-    folders = [root / FONTS_DIR, Path(str(noto_cjk_sans_otc.FONT_PATH)).parent]
+    kurinto = Path(weblate_fonts.__file__).parent / "static/weblate_fonts/kurinto/ttf"
+    folders = [root_fonts(root), Path(str(noto_cjk_sans_otc.FONT_PATH)).parent, kurinto]
     return tuple(folder for folder in folders if folder.is_dir())
+
+
+def root_fonts(root: Path) -> Path:
+    """The project's own fonts; the packaged ones are covered by their versions (digest.py)."""
+    return root / FONTS_DIR
 
 
 UNSAFE_ATTRIBUTE_PREFIXES = ("on", "style", "srcdoc", "formaction")
 UNSAFE_URL_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
 _DROP = object()  # marks a node to remove (None is a legal value in pandoc's JSON)
+# Nodes that hold only text (or nothing): they carry no attribute, link or raw content.
+_LEAVES = frozenset({"Str", "Space", "SoftBreak", "LineBreak"})
 
 
 def sanitize(node: Any, figures: set[str]) -> Any:
@@ -122,6 +86,8 @@ def sanitize(node: Any, figures: set[str]) -> Any:
     if not isinstance(node, dict):
         return node
     kind = node.get("t")
+    if kind in _LEAVES:  # most of a document: nothing inside to clean
+        return node
     if kind in ("RawBlock", "RawInline"):
         return _DROP
     if kind == "Figure" and node["c"][0][0] in figures:
@@ -200,149 +166,222 @@ def _images(node: Any) -> list[dict[str, Any]]:
     return []
 
 
-class Renderer:
-    """Turns briefs into artifacts, using one project's templates, styles and fonts."""
+def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> dict[str, Any]:
+    """Pandoc metadata as MetaString values: printed literally, never parsed as Markdown."""
+    values = {
+        "title": brief.title,
+        "pagetitle": brief.title,
+        "running-title": localized(brief.recipe.short_title, brief.locale, project.source_locale)
+        or brief.title,
+        "subtitle": brief.subtitle,
+        "date": format_date(brief.date, brief.locale),
+        "iso-date": brief.date.isoformat(),
+        "lang": brief.locale,
+        "typst-lang": typst_language(brief.locale),
+        "audience": brief.audience_label,
+        "audience-label": strings.get("audience", "For"),
+        "use-cases": ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels),
+        "publisher": project.publisher_for(brief.locale),
+        "toc-title": strings.get("contents", "Contents"),
+        "description": brief.subtitle or brief.title,
+        "identifier": "urn:uuid:" + str(uuid.uuid5(EPUB_NAMESPACE, f"{brief.id}/{brief.locale}")),
+    }
+    meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
+    if brief.recipe.toc:
+        meta["toc"] = {"t": "MetaBool", "c": True}
+    if brief.internal:
+        meta["confidential"] = {"t": "MetaString", "c": internal_marker(strings)}
+    if brief.recipe.compact:
+        meta["compact"] = {"t": "MetaBool", "c": True}
+    return meta
 
-    def __init__(self, project: Project, bibliography: Bibliography) -> None:
-        self.project = project
-        self.bibliography = bibliography
-        self.templates = project.root / "templates"
-        self.font_paths = font_folders(project.root)
 
-    def to_json(self, brief: Brief, markdown: str, strings: dict[str, str]) -> bytes:
-        """Markdown -> pandoc JSON, with citations resolved against only the keys it cites."""
-        csl = resolve_csl(self.project, brief.recipe.csl, brief.recipe.path)
-        with tempfile.TemporaryDirectory(prefix="briefgen-") as tmp:
-            references = Path(tmp) / "references.json"
-            references.write_text(
-                json.dumps(self.bibliography.csl_items(brief.cited_keys), ensure_ascii=False),
-                "utf-8",
-            )
-            # --sandbox: the reader may open only the files named here, never fetch or include.
-            args = ["-f", READER, "-t", "json", "--sandbox", "-M", f"lang={brief.locale}"]
-            if brief.cited_keys:
-                args += [
-                    "--citeproc",
-                    f"--bibliography={references}",
-                    f"--csl={csl}",
-                    "-M",
-                    "link-citations=true",
-                    "-M",
-                    "suppress-bibliography=false",
-                ]
-            raw = pandoc.run(args, markdown.encode("utf-8"), what=f"reading brief {brief.id}")
-        document = json.loads(raw)
-        # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
-        for key in CITEPROC_INPUTS:
-            document["meta"].pop(key, None)
-        figures = {f"fig-{b.id}" for b in brief.blocks if b.figure}
-        document["blocks"] = sanitize(document["blocks"], figures)
-        if brief.internal:
-            document["blocks"] = mark_internal(document["blocks"], internal_marker(strings))
-        document["meta"].update(self.metadata(brief, strings))
-        set_figure_alt(
-            document["blocks"], {f"fig-{b.id}": b.figure.alt for b in brief.blocks if b.figure}
-        )
-        return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
+@dataclass(frozen=True)
+class Document:
+    """A brief read and cited once: pandoc JSON, and its figures' image files by name."""
 
-    def metadata(self, brief: Brief, strings: dict[str, str]) -> dict[str, Any]:
-        """Pandoc metadata as MetaString values: printed literally, never parsed as Markdown."""
-        values = {
-            "title": brief.title,
-            "pagetitle": brief.title,
-            "running-title": localized(
-                brief.recipe.short_title, brief.locale, self.project.source_locale
-            )
-            or brief.title,
-            "subtitle": brief.subtitle,
-            "date": format_date(brief.date, brief.locale),
-            "iso-date": brief.date.isoformat(),
-            "lang": brief.locale,
-            "typst-lang": typst_language(brief.locale),
-            "audience": brief.audience_label,
-            "audience-label": strings.get("audience", "For"),
-            "use-cases": ", ".join(brief.use_case_labels),
-            "publisher": self.project.publisher,
-            "toc-title": strings.get("contents", "Contents"),
-            "description": brief.subtitle or brief.title,
-            "identifier": "urn:uuid:"
-            + str(uuid.uuid5(EPUB_NAMESPACE, f"{brief.id}/{brief.locale}")),
-        }
-        meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
-        if brief.recipe.toc:
-            meta["toc"] = {"t": "MetaBool", "c": True}
-        if brief.internal:
-            meta["confidential"] = {"t": "MetaString", "c": internal_marker(strings)}
-        if brief.recipe.compact:
-            meta["compact"] = {"t": "MetaBool", "c": True}
-        return meta
+    json: bytes
+    media: tuple[tuple[str, bytes], ...]
 
-    def render(
-        self, brief: Brief, document: bytes, format_name: str, media: Path
-    ) -> list[Artifact]:
-        """Write one format from the brief's pandoc JSON; `media` holds its figures' images.
 
-        Markdown can't embed images, so it gets them as files beside it, under media/.
-        """
-        fmt = FORMATS[format_name]
-        extra: list[Artifact] = []
-        if format_name == "md":
-            document, extra = self._media_files(brief, document, media)
-        args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
-        args += [option.format(templates=self.templates) for option in fmt.options]
-        if brief.internal and format_name == "docx":
-            # Its header and footer carry the internal marker on every page.
-            args.append(f"--reference-doc={self.templates}/reference-internal.docx")
-        if brief.recipe.toc and format_name != "pdf":
-            args += ["--toc", "--toc-depth=2"]
-        if format_name == "pdf":
-            args += ["-V", f"lang={typst_language(brief.locale)}"]
-        output = pandoc.run(
-            args,
-            document,
-            what=f"writing {brief.id} as {format_name}",
-            cwd=media,
-            epoch=self.project.build_timestamp,
-        )
-        if format_name == "pdf":
-            output = typst_pdf.compile_pdf(
-                output.decode("utf-8"),
-                root=media,
-                font_paths=self.font_paths,
-                timestamp=self.project.build_timestamp,
-                what=f"compiling {brief.id} to PDF",
-            )
-        path = artifact_path(brief.id, brief.locale, format_name)
-        return [Artifact(brief.id, brief.locale, format_name, path, output), *extra]
+_LANG_SET = re.compile(r'(#set text\(lang: "[^"]*"\)); ')
 
-    @staticmethod
-    def _media_files(brief: Brief, document: bytes, media: Path) -> tuple[bytes, list[Artifact]]:
-        """Point the document's images at media/<brief>-<file> and return those files."""
-        tree = json.loads(document)
-        files: dict[str, str] = {}
 
-        def visit(node: Any) -> None:
-            if isinstance(node, dict):
-                if node.get("t") == "Image":
-                    target = node["c"][2]
-                    name = files.setdefault(target[0], f"media/{brief.id}-{target[0]}")
-                    target[0] = name
-                for value in node.values():
-                    visit(value)
-            elif isinstance(node, list):
-                for value in node:
-                    visit(value)
+def render_job(job: RenderJob) -> list[Artifact]:
+    """Every format of one job, from the job alone: cite once, then write each format."""
+    document = read_document(job)
+    return [a for name in job.formats for a in write_format(job, document, name)]
 
-        visit(tree["blocks"])
-        extra = [
-            Artifact(
-                brief.id,
-                brief.locale,
-                Path(name).suffix.lstrip("."),
-                f"{brief.locale}/{name}",
-                (media / source).read_bytes(),
-                kind="media",
-            )
-            for source, name in sorted(files.items())
+
+def read_document(job: RenderJob) -> Document:
+    """The first half of a job: draw its figures, read and cite its Markdown once."""
+    media = tuple((f.filename, figure_bytes(f)) for f in job.figures)
+    with _media_folder(media) as folder:
+        return Document(to_json(job, folder), media)
+
+
+def write_format(job: RenderJob, document: Document, format_name: str) -> list[Artifact]:
+    """The second half: one format from the cited document (formats can run in parallel)."""
+    with _media_folder(document.media) as folder:
+        return render_format(job, document.json, format_name, folder)
+
+
+@contextlib.contextmanager
+def _media_folder(files: tuple[tuple[str, bytes], ...]) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="briefgen-media-") as tmp:
+        folder = Path(tmp)
+        for name, data in files:
+            (folder / name).write_bytes(data)
+        yield folder
+
+
+def to_json(job: RenderJob, scratch: Path) -> bytes:
+    """Markdown -> pandoc JSON, with citations resolved against only the entries it cites."""
+    references = scratch / ".references.json"
+    references.write_text(job.references, "utf-8")
+    csl = scratch / ".style.csl"
+    csl.write_bytes(job.csl)
+    # --sandbox: the reader may open only the files named here, never fetch or include.
+    # lang here picks citeproc's CSL locale; the document's own lang is set from metadata below.
+    args = ["-f", READER, "-t", "json", "--sandbox", "-M", f"lang={job.csl_locale}"]
+    if job.references != "[]":
+        args += [
+            "--citeproc",
+            f"--bibliography={references}",
+            f"--csl={csl}",
+            "-M",
+            "link-citations=true",
+            "-M",
+            "suppress-bibliography=false",
         ]
-        return json.dumps(tree, ensure_ascii=False, sort_keys=True).encode(), extra
+    try:
+        raw = pandoc.run(
+            args,
+            job.markdown.encode("utf-8"),
+            what=f"reading brief {job.brief_id}",
+            binary=job.pandoc,
+        )
+    except ToolError as error:
+        # Pandoc counts lines of the assembled brief; the user knows only the block files.
+        raise ToolError(
+            error.what, job.explain(error.detail), error.command, error.exit_code
+        ) from None
+    references.unlink()
+    csl.unlink()
+    document = json.loads(raw)
+    # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
+    for key in CITEPROC_INPUTS:
+        document["meta"].pop(key, None)
+    figures = {f"fig-{f.block_id}" for f in job.figures}
+    document["blocks"] = sanitize(document["blocks"], figures)
+    if job.internal_marker:
+        document["blocks"] = mark_internal(document["blocks"], job.internal_marker)
+    document["meta"].update(json.loads(job.metadata))
+    if job.figures:
+        set_figure_alt(document["blocks"], {f"fig-{f.block_id}": f.alt for f in job.figures})
+    # Key order does not reach any output (pandoc reads the JSON into its own types).
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def render_format(job: RenderJob, document: bytes, format_name: str, media: Path) -> list[Artifact]:
+    """Write one format from the brief's pandoc JSON; `media` holds its figures' images.
+
+    Markdown can't embed images, so it gets them as files beside it, under media/.
+    """
+    fmt = FORMATS[format_name]
+    extra: list[Artifact] = []
+    if format_name == "md" and job.figures:
+        document, extra = _media_files(job, document, media)
+    args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
+    args += [option.format(templates=job.templates) for option in fmt.options]
+    if job.internal_marker and format_name == "docx":
+        # Its header and footer carry the internal marker on every page.
+        args.append(f"--reference-doc={job.templates}/reference-internal.docx")
+    if job.toc and format_name != "pdf":
+        args += ["--toc", "--toc-depth=2"]
+    if format_name == "pdf":
+        args += ["-V", f"lang={job.typst_lang}"]
+        if job.typst_region:
+            args += ["-V", f"region={job.typst_region}"]
+        if job.cjk:
+            args += ["-V", f"mainfont={typst_pdf.CJK_FACES[0]}"]
+    output = pandoc.run(
+        args,
+        document,
+        what=f"writing {job.brief_id} as {format_name}",
+        cwd=media,
+        epoch=job.timestamp,
+        binary=job.pandoc,
+    )
+    if format_name == "pdf":
+        # Pandoc 3.9 writes a language switch as `#set text(lang: "en"); ` on the line of the
+        # first element, which turns a leading list marker into text: start it on a new line.
+        output = _LANG_SET.sub(r"\1\n", output.decode("utf-8")).encode("utf-8")
+    if format_name == "pdf" and job.cjk:
+        _check_glyphs(job, output.decode("utf-8"))
+    if format_name == "pdf":
+        output = typst_pdf.compile_pdf(
+            output.decode("utf-8"),
+            root=media,
+            font_paths=tuple(Path(p) for p in job.font_paths),
+            timestamp=job.timestamp,
+            what=f"compiling {job.brief_id} to PDF",
+        )
+    path = artifact_path(job.brief_id, job.locale, format_name)
+    return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
+
+
+def _check_glyphs(job: RenderJob, source: str) -> None:
+    """A CJK PDF must not set a character no shipped font has: it would print as a box."""
+    missing = typst_pdf.missing_glyphs(source, tuple(Path(p) for p in job.font_paths))
+    if not missing:
+        return
+    places = []
+    for char in missing:
+        where = next(
+            (
+                job.locate(number)
+                for number, line in enumerate(job.markdown.splitlines(), 1)
+                if char in line
+            ),
+            "the brief's metadata (a title or interface string)",
+        )
+        places.append(f'"{char}" (U+{ord(char):04X}) at {where}')
+    raise ToolError(
+        f"typst (checking the fonts of {job.brief_id} in {job.locale})",
+        "no font the project ships can draw "
+        + "; ".join(places)
+        + ". Use another character, or add a font that has it to fonts/.",
+    )
+
+
+def _media_files(job: RenderJob, document: bytes, media: Path) -> tuple[bytes, list[Artifact]]:
+    """Point the document's images at media/<brief>-<file> and return those files."""
+    tree = json.loads(document)
+    files: dict[str, str] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("t") == "Image":
+                target = node["c"][2]
+                name = files.setdefault(target[0], f"media/{job.brief_id}-{target[0]}")
+                target[0] = name
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(tree["blocks"])
+    extra = [
+        Artifact(
+            job.brief_id,
+            job.locale,
+            Path(name).suffix.lstrip("."),
+            f"{job.locale}/{name}",
+            (media / source).read_bytes(),
+            kind="media",
+        )
+        for source, name in sorted(files.items())
+    ]
+    return json.dumps(tree, ensure_ascii=False).encode(), extra

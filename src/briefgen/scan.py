@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from briefgen.model import Citation
+
 # Pandoc's citation key: starts with a letter, digit or _, then alphanumerics and single internal
 # punctuation from :.#$%&-+?<>~/ ; or any text in braces, @{like this}. An @ right after a word
 # character (an e-mail address) is not a citation. https://pandoc.org/MANUAL.html#citation-syntax
@@ -23,12 +25,6 @@ RAW_ATTRIBUTE = re.compile(r"^\{=[^}]*\}")
 # and inline styles would reach the HTML as real attributes.
 EVENT_ATTRIBUTE = re.compile(r"\{[^{}]*?\b(on[a-z]+|style|srcdoc|formaction)\s*=", re.IGNORECASE)
 UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
-
-
-@dataclass(frozen=True)
-class Citation:
-    key: str
-    line: int
 
 
 @dataclass(frozen=True)
@@ -59,8 +55,21 @@ def find_citations(text: str, first_line: int = 1) -> list[Citation]:
     return found
 
 
+# Text with none of these can hold no markup that the full scan looks for (HTML, code, images,
+# links, attributes, headings, escapes, fences): its citations are all it has, found by regex.
+_MARKUP = re.compile(r"[<`{}!\\#~]|\]\(|^(?: {4}|\t)", re.MULTILINE)
+
+
 def scan_body(body: str, first_line: int) -> BodyScan:
     """Scan a block body that starts at `first_line` of its file."""
+    if not _MARKUP.search(body):
+        # Plain prose, the common case: the same result as parsing it, without the parse.
+        return BodyScan(tuple(find_citations(body, first_line)), (), len(body.split()))
+    return _scan_parsed(body, first_line)
+
+
+def _scan_parsed(body: str, first_line: int) -> BodyScan:
+    """The full scan, on markdown-it's parse of the body."""
     citations: list[Citation] = []
     findings: list[Finding] = []
     tokens = _parser.parse(body)
@@ -152,3 +161,73 @@ def _scan_inline(
                         "to an http(s) address instead.",
                     )
                 )
+
+
+# A link reference definition: up to three spaces, [label]: destination (CommonMark 4.7).
+_DEFINITION = re.compile(r"^( {0,3})\[((?:[^\]\\]|\\.)+)\]:", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+def _normalize_label(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def scope_link_references(body: str, scope: str) -> str:
+    """Make a block's reference links its own: `[text][foo]` and `[foo]: url` become
+    `[text][scope--foo]` and `[scope--foo]: url`.
+
+    In one pandoc document, two blocks that define the same label clash ("Duplicate link
+    reference"), and a block could silently use another's definition. Scoping the labels to the
+    block id keeps each block's references to itself. Text inside code fences is left alone.
+    """
+    body = _scope_footnotes(body, scope)
+    labels = {
+        _normalize_label(m.group(2))
+        for m in _DEFINITION.finditer(body)
+        if not m.group(2).startswith("^")  # footnotes, scoped above
+    }
+    if not labels:
+        return body
+
+    def scoped(label: str) -> str:
+        return f"{scope}--{label}"
+
+    # [text][label], [label][] and [label] (a shortcut reference), where label is defined here.
+    usage = re.compile(r"(\[(?:[^\]\\]|\\.)*\])(?:\[((?:[^\]\\]|\\.)*)\])?(?![(:\[])")
+    lines = body.split("\n")
+    in_fence = False
+    for index, line in enumerate(lines):
+        if _FENCE_LINE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        definition = _DEFINITION.match(line)
+        if definition and _normalize_label(definition.group(2)) in labels:
+            label = _normalize_label(definition.group(2))
+            line = f"{definition.group(1)}[{scoped(label)}]:" + line[definition.end() :]
+            lines[index] = line
+            continue
+
+        def replace(match: re.Match[str]) -> str:
+            text, reference = match.group(1), match.group(2)
+            label = _normalize_label(reference if reference else text[1:-1])
+            if label not in labels:
+                return match.group(0)
+            return f"{text}[{scoped(label)}]"
+
+        lines[index] = usage.sub(replace, line)
+    return "\n".join(lines)
+
+
+_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+
+
+def _scope_footnotes(body: str, scope: str) -> str:
+    """Footnotes clash across blocks the same way: `[^1]` becomes `[^scope--1]`."""
+    defined = {m.group(2)[1:] for m in _DEFINITION.finditer(body) if m.group(2).startswith("^")}
+    if not defined:
+        return body
+    return _FOOTNOTE.sub(
+        lambda m: f"[^{scope}--{m.group(1)}]" if m.group(1) in defined else m.group(0), body
+    )

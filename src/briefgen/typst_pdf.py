@@ -47,3 +47,40 @@ def compile_pdf(
     if not isinstance(pdf, bytes):
         raise ToolError(f"typst ({what})", "the compiler returned no PDF")
     return pdf
+
+
+# The faces CJK briefs are set in (templates/typst/brief.typ): Chinese text in any other font
+# would fall back silently to boxes, so every character must be in one of these.
+CJK_FACES = ("Kurinto Sans SC", "Noto Sans CJK SC")
+
+
+@functools.lru_cache(maxsize=4)
+def _coverage(font_paths: tuple[Path, ...]) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    covered: set[int] = set()
+    for folder in font_paths:
+        for path in sorted(folder.glob("*")):
+            suffix = path.suffix.lower()
+            if suffix in (".ttc", ".otc"):
+                faces = list(TTCollection(str(path), lazy=True).fonts)
+            elif suffix in (".ttf", ".otf"):
+                faces = [TTFont(str(path), lazy=True)]
+            else:
+                continue
+            for face in faces:
+                family = str(face["name"].getDebugName(1) or "")
+                if family in CJK_FACES:
+                    covered.update(face.getBestCmap() or {})
+    return frozenset(covered)
+
+
+def missing_glyphs(text: str, font_paths: tuple[Path, ...]) -> list[str]:
+    """Characters of `text` that no CJK face the project ships can draw, in order of use."""
+    covered = _coverage(font_paths)
+    seen: dict[str, None] = {}
+    for char in text:
+        drawn = char.isspace() or ord(char) < 0x20 or ord(char) in covered
+        if not drawn and char not in seen:
+            seen[char] = None
+    return list(seen)

@@ -25,7 +25,9 @@
       item.hidden = !visible;
       if (visible) shown += 1;
     });
-    count.textContent = shown === items.length ? items.length + " briefs" : shown + " of " + items.length + " briefs shown";
+    // The wording comes from the page, in its own language: {count} and {shown} are filled in.
+    var wording = shown === items.length ? count.dataset.all : count.dataset.some;
+    count.textContent = wording.replace("{count}", items.length).replace("{shown}", shown);
     empty.hidden = shown !== 0;
     if (updateAddress && window.history && window.history.replaceState) {
       var query = Object.keys(values).filter(function (k) { return values[k]; })

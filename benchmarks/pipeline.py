@@ -1,0 +1,321 @@
+"""Benchmark the build pipeline against pandoc by hand, on this machine. Not a test.
+
+    .venv/bin/python benchmarks/pipeline.py            # the whole set (about 4 minutes on 2 cores)
+    .venv/bin/python benchmarks/pipeline.py --quick    # one run each, small generated projects
+
+From the same assembled Markdown (`briefgen assemble`) of every shipped brief:
+  cold release   `briefgen release --force` into an empty folder, 2 workers
+  hand-written   one pandoc call per output with --citeproc (PDF: pandoc -> Typst -> typst in
+                 process), 2 processes
+  floor          per brief, pandoc to JSON once with --citeproc, then every writer from that JSON,
+                 typst in process, 2 processes: what any pandoc-based tool must at least spend
+and then: a no-change release; a one-block edit (which artifacts rebuild); the first brief
+(`build government --format html`); and `check` and release planning on generated projects.
+Figures are medians over --runs. Targets (issue 9) are printed beside each; exit 1 if one fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import multiprocessing
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import synthetic  # noqa: E402
+
+WORKERS = 2
+TARGETS = {
+    "floor_ratio": 1.15,  # cold release / floor
+    "hand_ratio": 0.40,  # cold release / hand-written
+    "no_change": 0.5,
+    "first_brief": 1.0,
+    "check_10k": 3.0,
+    "check_memory_mb": 1024,
+}
+# Writer and options per format, as briefgen uses them (model.FORMATS), so the comparison is fair.
+sys.path.insert(0, str(ROOT / "src"))
+from briefgen.model import FORMATS  # noqa: E402
+from briefgen.pandoc import bundled  # noqa: E402
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def briefgen(*args: str, project: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "briefgen", "--project", str(project), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def recipes(project: Path) -> list[str]:
+    return sorted(p.stem for p in (project / "briefs").glob("*.yaml"))
+
+
+def assemble_all(project: Path, folder: Path) -> tuple[list[Path], list[Path]]:
+    """Each brief's assembled Markdown: with its cited CSL items in the header (the floor's
+    input), and without them (the hand-written script reads bibliography.bib instead)."""
+    import yaml
+
+    cited, plain = [], []
+    for brief in recipes(project):
+        text = briefgen("assemble", brief, project=project).stdout
+        path = folder / f"{brief}.md"
+        path.write_text(text, encoding="utf-8")
+        cited.append(path)
+        _, header, body = text.split("---\n", 2)
+        meta = yaml.safe_load(header)
+        meta.pop("references")
+        bare = folder / f"{brief}.bare.md"
+        front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=True)
+        bare.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+        plain.append(bare)
+    return cited, plain
+
+
+def _pandoc(args: list[str], stdin: bytes, cwd: Path) -> bytes:
+    done = subprocess.run([bundled(), *args], input=stdin, capture_output=True, cwd=cwd, check=True)
+    return done.stdout
+
+
+def _format_args(name: str) -> list[str]:
+    fmt = FORMATS[name]
+    return ["-t", fmt.writer, "--standalone", "-o", "-"] + [
+        option.format(templates=ROOT / "templates") for option in fmt.options
+    ]
+
+
+def _typst(source: bytes, root: Path) -> bytes:
+    import noto_cjk_sans_otc
+    import typst
+
+    fonts = [str(Path(str(noto_cjk_sans_otc.FONT_PATH)).parent)]
+    compiler = typst.Compiler(root=str(root), font_paths=fonts, ignore_system_fonts=True)
+    return compiler.compile(input=source, format="pdf", timestamp=0)
+
+
+def hand_written_output(task: tuple[Path, str]) -> int:
+    """One output the obvious way: Markdown -> format in one pandoc call, citing from the
+    project's bibliography.bib as a script written by hand would."""
+    source, name = task
+    bibliography = f"--bibliography={ROOT / 'bibliography.bib'}"
+    args = ["-f", "markdown", "--citeproc", bibliography, *_format_args(name)]
+    data = _pandoc(args, source.read_bytes(), source.parent)
+    if name == "pdf":
+        data = _typst(data, source.parent)
+    return len(data)
+
+
+def floor_brief(source: Path) -> int:
+    """One brief the cheapest way pandoc allows: cite once to JSON, then every writer."""
+    document = _pandoc(["-f", "markdown", "--citeproc", "-t", "json"], source.read_bytes(), ROOT)
+    total = 0
+    for name in FORMATS:
+        data = _pandoc(["-f", "json", *_format_args(name)], document, source.parent)
+        if name == "pdf":
+            data = _typst(data, source.parent)
+        total += len(data)
+    return total
+
+
+def in_pool(function: Callable[..., int], items: list[object]) -> None:
+    context = multiprocessing.get_context("forkserver")
+    with concurrent.futures.ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+        list(pool.map(function, items))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def measure_release(runs: int, out: Path) -> dict[str, float]:
+    cold, again = [], []
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        cold.append(timed(lambda: briefgen("release", "--out", str(out), "-j", str(WORKERS), "-q")))
+        again.append(timed(lambda: briefgen("release", "--out", str(out), "-q")))
+    return {"cold": median(cold), "no_change": median(again)}
+
+
+def measure_one_block_edit(tmp: Path) -> dict[str, object]:
+    """Edit one block of a copy of the project: only the artifacts that contain it rebuild."""
+    project = tmp / "project"
+    shutil.copytree(
+        ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "build*", "*cache*", "tests")
+    )
+    out = project / "build"
+    briefgen("release", "--out", str(out), "-q", project=project)
+    before = json.loads((out / "manifest.json").read_text())
+    block = project / "content/en/30-education/110-hangzhou-no11.md"
+    block.write_text(block.read_text() + "\nAn added sentence for the benchmark.\n")
+    seconds = timed(lambda: briefgen("release", "--out", str(out), "-q", project=project))
+    after = json.loads((out / "manifest.json").read_text())
+    old = {e["path"]: e["sha256"] for e in before["artifacts"] if e["kind"] == "brief"}
+    changed = sorted(
+        e["path"]
+        for e in after["artifacts"]
+        if e["kind"] == "brief" and old[e["path"]] != e["sha256"]
+    )
+    expected = sorted(
+        e["path"] for e in after["artifacts"] if "edu-hangzhou-no11" in e.get("blocks", [])
+    )
+    return {
+        "seconds": seconds,
+        "rebuilt": len(changed),
+        "containing": len(expected),
+        "only_those": changed == expected,
+    }
+
+
+PROBE = """
+import json, resource, sys, time
+from pathlib import Path
+started = time.perf_counter()
+from briefgen.build import BuildRequest, check, plan_builds, prepare
+from briefgen.check import load
+root = Path(sys.argv[1])
+if sys.argv[2] == "check":
+    check(root)
+else:
+    loaded = load(root)
+    plan, _ = plan_builds(loaded, BuildRequest(root=root, out=root / "build"))
+    prepare(loaded, plan)
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure_generated(tmp: Path, blocks: int, entries: int, runs: int) -> dict[str, float]:
+    project = synthetic.generate(tmp / f"gen-{blocks}-{entries}", blocks, entries)
+    result: dict[str, float] = {}
+    for what in ("check", "plan"):
+        samples = []
+        for _ in range(runs):
+            done = subprocess.run(
+                [sys.executable, "-c", PROBE, str(project), what],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            samples.append(json.loads(done.stdout))
+        result[f"{what}_s"] = median([s["seconds"] for s in samples])
+        result[f"{what}_mb"] = max(s["peak_mb"] for s in samples)
+    # The command as a user runs it, interpreter start-up included.
+    result["check_cli_s"] = median(
+        [timed(lambda: briefgen("check", project=project)) for _ in range(runs)]
+    )
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one run, small projects (for CI)")
+    args = parser.parse_args()
+    runs = 1 if args.quick else args.runs
+    sizes = [(200, 100)] if args.quick else [(1000, 1000), (10000, 5000)]
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="briefgen-bench-") as name:
+        tmp = Path(name)
+        release = measure_release(runs, tmp / "build")
+        sources, bare = assemble_all(ROOT, tmp)
+        # The figures the briefs show, where the assembled Markdown expects them.
+        for image in sorted((tmp / "build").glob("*/media/*")):
+            shutil.copy2(image, tmp / image.name.split("-", 1)[1])
+        tasks = [(s, f) for s in bare for f in FORMATS]
+        hand = median([timed(lambda: in_pool(hand_written_output, tasks)) for _ in range(runs)])
+        floor = median([timed(lambda: in_pool(floor_brief, sources)) for _ in range(runs)])
+        print(
+            f"outputs: {len(tasks)} ({len(sources)} briefs x {len(FORMATS)} formats), "
+            f"{WORKERS} processes, median of {runs}"
+        )
+        print(f"hand-written (pandoc --citeproc per output): {hand:6.2f} s")
+        print(f"floor (cite once per brief, then writers):   {floor:6.2f} s")
+        ratio_floor, ratio_hand = release["cold"] / floor, release["cold"] / hand
+        print(
+            f"briefgen cold release:                       {release['cold']:6.2f} s  "
+            f"= {ratio_floor:.2f}x floor (target <= {TARGETS['floor_ratio']}), "
+            f"{ratio_hand:.2f}x hand-written (target <= {TARGETS['hand_ratio']})"
+        )
+        print(
+            f"no-change release:                           {release['no_change']:6.2f} s  "
+            f"(target < {TARGETS['no_change']})"
+        )
+        first = median(
+            [
+                timed(
+                    lambda: briefgen(
+                        "build",
+                        "government",
+                        "--format",
+                        "html",
+                        "--force",
+                        "--out",
+                        str(tmp / "first"),
+                        "-q",
+                    )
+                )
+                for _ in range(runs)
+            ]
+        )
+        print(
+            f"first brief (build government --format html): {first:6.2f} s  "
+            f"(target < {TARGETS['first_brief']})"
+        )
+        edit = measure_one_block_edit(tmp)
+        print(
+            f"one-block edit: {edit['seconds']:.2f} s, {edit['rebuilt']} artifacts rebuilt, "
+            f"{edit['containing']} contain the block, only those: {edit['only_those']}"
+        )
+        failures += [
+            name
+            for name, ok in (
+                ("cold release vs floor", ratio_floor <= TARGETS["floor_ratio"]),
+                ("cold release vs hand-written", ratio_hand <= TARGETS["hand_ratio"]),
+                ("no-change release", release["no_change"] < TARGETS["no_change"]),
+                ("first brief", first < TARGETS["first_brief"]),
+                ("one-block edit", bool(edit["only_those"])),
+            )
+            if not ok
+        ]
+        previous = None
+        for blocks, entries in sizes:
+            figures = measure_generated(tmp, blocks, entries, runs)
+            growth = ""
+            if previous is not None:
+                factor = blocks / previous[0]
+                times = figures["check_s"] / previous[1]["check_s"]
+                growth = f"; x{times:.1f} time for x{factor:.0f} blocks"
+            print(
+                f"generated {blocks} blocks, {entries} entries: check {figures['check_s']:.2f} s "
+                f"in process ({figures['check_cli_s']:.2f} s as a command), "
+                f"{figures['check_mb']:.0f} MB; planning {figures['plan_s']:.2f} s, "
+                f"{figures['plan_mb']:.0f} MB{growth}"
+            )
+            if blocks >= 10000 and (
+                figures["check_cli_s"] >= TARGETS["check_10k"]
+                or figures["check_mb"] >= TARGETS["check_memory_mb"]
+            ):
+                failures.append("check on 10,000 blocks")
+            previous = (blocks, figures)
+    print("FAIL: " + ", ".join(failures) if failures else "PASS")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

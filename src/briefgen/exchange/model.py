@@ -1,0 +1,189 @@
+"""The values the exchange formats carry: what is exported, and what an import gives back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from briefgen.exchange.inline import NUMBER, Inline, Piece, Placeholder, Tag
+from briefgen.exchange.segments import ExportError, Field, Segment, segment_field
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One translatable thing: a block, a data entry, or an interface string."""
+
+    key: str  # stable id, e.g. "block/consider-rhue-study", "string/references"
+    fields: dict[str, str]  # field name -> source text (pandoc Markdown for "body")
+    markdown_fields: frozenset[str]  # fields that are Markdown (segmented); others: plain text
+    source_hash: str  # hash of the source fields (the caller computes it)
+    context: dict[str, str]  # shown to the translator: block id, title, kind, briefs, path...
+    translation: dict[str, str] | None = None  # the current translation, to pre-fill targets
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a translated file gives back; the caller writes nothing while `problems` is set."""
+
+    translations: dict[str, dict[str, str]]  # item key -> field -> translated text
+    target_locale: str
+    problems: tuple[str, ...]  # sentences naming the file, line and unit, and what is wrong
+    stale: tuple[str, ...]  # items whose source changed since the export: not imported
+    # Unit ids a translator or a tool marked as not final (PO `#, fuzzy`; XLIFF state `new` or
+    # `needs-*`): never imported. Sphinx can be told to use fuzzy entries
+    # (`gettext_allow_fuzzy_translations`); briefgen has no such switch, and lists them here.
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One segment of one field of one item, as it is exported."""
+
+    id: str  # "<item key>/<field>/<n>"
+    field: Field
+    segment: Segment
+    target: tuple[Piece, ...] | None  # the current translation in the source's placeholders
+
+    @property
+    def placeholders(self) -> Mapping[int, Placeholder]:
+        return self.segment.inline.placeholders
+
+
+def unit_note(unit: Unit, item: SourceItem, tag_form: Callable[[int, bool], str]) -> str:
+    """What the translator reads beside a unit: where it stands, its context, its placeholders."""
+    segment, where = unit.segment, f"field {unit.field.name}"
+    lines = [where if segment.role == "text" else f"{where}, {segment.role} {segment.number}"]
+    lines += [f"{key}: {value}" for key, value in item.context.items()]
+    lines += [
+        f"{tag_form(number, placeholder.paired)} = {placeholder.description}"
+        for number, placeholder in unit.placeholders.items()
+    ]
+    return "\n".join(lines)
+
+
+def has_text(pieces: Sequence[Piece]) -> bool:
+    """Whether a target says anything: whitespace alone counts as untranslated."""
+    return any(isinstance(piece, Tag) or piece.strip() for piece in pieces)
+
+
+@dataclass(frozen=True)
+class ItemUnits:
+    item: SourceItem
+    fields: tuple[Field, ...]
+    units: tuple[Unit, ...]
+
+
+def unit_id(key: str, field: str, number: int) -> str:
+    return f"{key}/{field}/{number}"
+
+
+def split_unit_id(value: str) -> tuple[str, str, int] | None:
+    """(item key, field, segment number) of a unit id, or None if it is not one."""
+    parts = value.rsplit("/", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1] or not NUMBER.fullmatch(parts[2]):
+        return None
+    return parts[0], parts[1], int(parts[2])
+
+
+def item_fields(item: SourceItem) -> tuple[Field, ...]:
+    for name in item.fields:
+        if "/" in name:
+            raise ExportError(f'item {item.key}: a field name cannot contain "/": "{name}"')
+    return tuple(
+        segment_field(name, text, name in item.markdown_fields)
+        for name, text in item.fields.items()
+    )
+
+
+def plan(items: Sequence[SourceItem]) -> list[ItemUnits]:
+    """Every item that has something to translate, by key, with its units and pre-fills."""
+    planned = []
+    for item in sorted(items, key=lambda item: item.key):
+        fields = item_fields(item)
+        units = []
+        for field in fields:
+            targets = _current_targets(field, item.translation)
+            for segment in field.segments:
+                units.append(
+                    Unit(
+                        unit_id(item.key, field.name, segment.number),
+                        field,
+                        segment,
+                        targets.get(segment.number),
+                    )
+                )
+        if units:
+            planned.append(ItemUnits(item, fields, tuple(units)))
+    return planned
+
+
+def _current_targets(
+    field: Field, translation: dict[str, str] | None
+) -> dict[int, tuple[Piece, ...]]:
+    """The current translation of each segment, in the source's placeholder numbers.
+
+    A translation is cut into segments like its source; a field whose segments do not line up
+    with the source's (a paragraph more, a list where the source has a table), or a segment
+    whose markup differs from the source's, is not pre-filled: there is nothing the translator
+    could keep of it without guessing.
+    """
+    if translation is None or field.name not in translation:
+        return {}
+    current = segment_field(field.name, translation[field.name], field.markdown)
+    if [s.role for s in current.segments] != [s.role for s in field.segments]:
+        return {}
+    targets = {}
+    for source, target in zip(field.segments, current.segments, strict=True):
+        pieces = _renumber(source.inline, target.inline)
+        if pieces is not None:
+            targets[source.number] = pieces
+    return targets
+
+
+def _matching_key(placeholder: Placeholder) -> tuple[bool, str, str]:
+    # Emphasis matches emphasis whatever its delimiter; everything else must be the same markup.
+    if placeholder.ctype in ("italic", "bold", "x-footnote"):
+        return (placeholder.paired, placeholder.ctype, "")
+    return (placeholder.paired, placeholder.ctype, placeholder.opening + placeholder.closing)
+
+
+def _renumber(source: Inline, target: Inline) -> tuple[Piece, ...] | None:
+    """`target`'s pieces with the numbers of the source's matching placeholders, or None."""
+    free: dict[tuple[bool, str, str], list[int]] = defaultdict(list)
+    for number, placeholder in source.placeholders.items():
+        free[_matching_key(placeholder)].append(number)
+    numbers = {}
+    for number, placeholder in target.placeholders.items():
+        candidates = free.get(_matching_key(placeholder))
+        if not candidates:
+            return None
+        numbers[number] = candidates.pop(0)
+    if any(free.values()):
+        return None
+    return tuple(
+        piece if isinstance(piece, str) else Tag(piece.role, numbers[piece.number])
+        for piece in target.pieces
+    )
+
+
+@dataclass(frozen=True)
+class FileUnit:
+    """A unit as read from a translated file, before it is checked against the source."""
+
+    id: str
+    line: int
+    source_hash: str | None
+    status: str  # "translated", "untranslated" or "skipped"
+    pieces: tuple[Piece, ...] = ()
+    problems: tuple[str, ...] = ()  # what is wrong with the unit's markup in the file itself
+
+
+@dataclass(frozen=True)
+class FileContent:
+    """A translated file, read: its target locale and units, or why it could not be read."""
+
+    format: str  # "XLIFF" or "PO"
+    target_locale: str
+    units: tuple[FileUnit, ...]
+    problems: tuple[str, ...]

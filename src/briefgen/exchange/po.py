@@ -1,0 +1,102 @@
+"""PO (gettext): an entry per segment, msgctxt = unit id, `<1>…</1>` and `<2/>` for markup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polib
+
+from briefgen.exchange.inline import from_po, to_po
+from briefgen.exchange.model import FileContent, FileUnit, ItemUnits, Unit, unit_note
+
+HASH_PREFIX = "source_hash: "
+WRAP = 78  # polib's default, fixed here: the same items give the same bytes
+
+
+def write_po(planned: Sequence[ItemUnits], source_locale: str, target_locale: str) -> bytes:
+    po = polib.POFile(wrapwidth=WRAP)
+    po.header = (
+        f"briefgen content for translation from {source_locale} to {target_locale}.\n"
+        "Translate each msgstr. Placeholders stand for markup: keep each exactly once; move\n"
+        "them where the sentence needs them. <1>...</1> surrounds text that stays translatable\n"
+        "(bold, italic, link text); <2/> stands for something that is never translated (a\n"
+        "citation, code). The comment above each entry says what each placeholder is."
+    )
+    # No dates: the same content gives the same bytes. The fields a translator's tool fills in
+    # are there but empty, which `msgfmt --check` accepts without a warning.
+    po.metadata = {
+        "Project-Id-Version": "briefgen",
+        "PO-Revision-Date": "",
+        "Last-Translator": "",
+        "Language-Team": "",
+        "Language": target_locale,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "X-Source-Language": source_locale,
+        "X-Generator": "briefgen",
+    }
+    for item_units in planned:
+        for unit in item_units.units:
+            po.append(_entry(unit, item_units))
+    return str(po).encode("utf-8")
+
+
+def _entry(unit: Unit, item_units: ItemUnits) -> polib.POEntry:
+    item = item_units.item
+    comments = [HASH_PREFIX + item.source_hash, unit_note(unit, item, _tag_form)]
+    path = item.context.get("path")
+    return polib.POEntry(
+        msgctxt=unit.id,
+        msgid=to_po(unit.segment.inline.pieces),
+        msgstr=to_po(unit.target) if unit.target is not None else "",
+        comment="\n".join(comments),
+        occurrences=[(path, "")] if path else [],
+    )
+
+
+def _tag_form(number: int, paired: bool) -> str:
+    return f"<{number}>…</{number}>" if paired else f"<{number}/>"
+
+
+def read_po(data: bytes, filename: str) -> FileContent:
+    """The units of a PO file, or the problems that keep it from being read."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _unreadable(
+            f"{filename}: the file is not UTF-8 ({error.reason} at byte {error.start + 1})."
+        )
+    # polib takes a string without a line break for a file name: such a string is no PO file.
+    if "\n" not in text or "msgid" not in text:
+        return _unreadable(f"{filename}: the file is neither XLIFF 1.2 nor PO (it has no msgid).")
+    try:
+        po = polib.pofile(text.removeprefix("\ufeff"), encoding="utf-8")
+    except (OSError, ValueError) as error:
+        return _unreadable(f"{filename}: the file is not a valid PO file: {error}.")
+    problems = []
+    locale = po.metadata.get("Language", "").strip()
+    if not locale:
+        problems.append(f"{filename}: the PO header has no Language; it names the target locale.")
+    units = tuple(_read_entry(entry, filename) for entry in po if not entry.obsolete)
+    return FileContent("PO", locale, units, tuple(problems))
+
+
+def _unreadable(problem: str) -> FileContent:
+    return FileContent("PO", "", (), (problem,))
+
+
+def _read_entry(entry: polib.POEntry, filename: str) -> FileUnit:
+    unit_id = entry.msgctxt or ""
+    line = entry.linenum or 0
+    source_hash = None
+    for comment in entry.comment.splitlines():
+        if comment.startswith(HASH_PREFIX):
+            source_hash = comment.removeprefix(HASH_PREFIX).strip()
+    if entry.msgid_plural:
+        problem = f"{filename}:{line}: unit {unit_id}: has plural forms; briefgen writes none."
+        return FileUnit(unit_id, line, source_hash, "translated", problems=(problem,))
+    if not entry.msgstr.strip():
+        return FileUnit(unit_id, line, source_hash, "untranslated")
+    status = "skipped" if entry.fuzzy else "translated"
+    return FileUnit(unit_id, line, source_hash, status, tuple(from_po(entry.msgstr)))

@@ -1,0 +1,555 @@
+"""The values that pass between the stages of a build, in one place.
+
+    load     -> Block, Recipe, Data, Bibliography     (content, recipes, datasets, bibliography)
+    assemble -> Brief                                 (assemble)
+    prepare  -> RenderJob: everything a worker needs to render one brief in one locale
+    render   -> Artifact: one rendered file, not yet written
+    write    -> Manifest / ManifestEntry: what was written, and from what
+
+Later stages import their nouns from here, not from the stage that makes them. Every value is a
+frozen dataclass; the format registry, the render job and the manifest also have a JSON form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MANIFEST_VERSION = 2
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# Where pandoc says a problem is: "at line 6 column 1" (pandoc 3) or "(line 6, column 1)".
+_PANDOC_POSITION = re.compile(r"\bline (\d+),? column \d+")
+
+
+# --- load: what the project files hold ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Citation:
+    key: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A block's figure: a chart by name, or an image file inside the project."""
+
+    caption: str
+    alt: str
+    chart: str = ""
+    image: str = ""  # relative to the project root
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Block:
+    """One content block in one locale."""
+
+    id: str
+    locale: str
+    path: str  # relative to the project root, POSIX separators
+    order: str  # path inside the locale folder: blocks selected together appear in this order
+    title: str
+    kind: str
+    audiences: frozenset[str]
+    use_cases: frozenset[str]
+    rights: frozenset[str]
+    priority: int
+    visibility: str
+    body: str
+    body_line: int
+    citations: tuple[Citation, ...]
+    words: int
+    figure: Figure | None = None
+    embargo: dt.date | None = None
+    # A translation names its source block and records the hashes of the source fields it was
+    # translated from; its metadata is inherited from the source (content.py).
+    translation_of: str = ""
+    source_hash: tuple[tuple[str, str], ...] = ()
+    # Inherited fields a translation states anyway, as (field, value, line): checked against
+    # its source, never used.
+    declared: tuple[tuple[str, str, int], ...] = field(default=(), compare=False)
+
+    @property
+    def is_translation(self) -> bool:
+        return bool(self.translation_of)
+
+    def is_public(self, on: dt.date) -> bool:
+        """Whether a public build dated `on` may show this block."""
+        return self.visibility == "public" and (self.embargo is None or self.embargo <= on)
+
+    @property
+    def cited_keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.key for c in self.citations))
+
+
+@dataclass(frozen=True)
+class Content:
+    """Every block of the project, by locale and id."""
+
+    blocks: dict[str, dict[str, Block]]
+    # Locales with a block file that could not be used: what recipes select there is a guess.
+    incomplete: frozenset[str] = frozenset()
+
+    def locale(self, locale: str) -> dict[str, Block]:
+        return self.blocks.get(locale, {})
+
+    def all_blocks(self) -> list[Block]:
+        return [b for locale in sorted(self.blocks) for b in self.blocks[locale].values()]
+
+
+@dataclass(frozen=True)
+class Company:
+    id: str
+    name: str
+    name_zh: str
+    use_cases: frozenset[str]
+    products: str
+    data_kinds: tuple[str, ...]
+    claimed_uses: tuple[str, ...]
+    partners: tuple[str, ...]
+    sources: tuple[str, ...]
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str
+    term: str
+    definition: str
+    match: tuple[str, ...]
+
+    def used_in(self, text: str) -> bool:
+        """Whether any match phrase occurs in `text` as whole words (case-insensitive)."""
+        lowered = text.lower()
+        # A plain substring test first: the word-boundary regex runs only on likely hits.
+        # Chinese has no spaces between words, so a phrase with CJK characters matches as is.
+        return any(
+            m in lowered and (_CJK.search(m) or re.search(rf"(?<!\w){re.escape(m)}(?!\w)", lowered))
+            for m in self.match
+        )
+
+
+@dataclass(frozen=True)
+class Data:
+    """One locale's structured data."""
+
+    companies: tuple[Company, ...]
+    data_kinds: dict[str, str]
+    terms: tuple[Term, ...]
+    # In a translated locale: each entry's state ("companies/<id>" -> current, stale, missing),
+    # and the fields a stale entry's source changed in.
+    states: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def untranslated(self) -> tuple[str, ...]:
+        return tuple(sorted(k for k, v in self.states.items() if v != "current"))
+
+    @property
+    def cited_keys(self) -> tuple[str, ...]:
+        return tuple(sorted({key for c in self.companies for key in c.sources}))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A rule that picks blocks; empty fields do not restrict."""
+
+    kinds: frozenset[str] = frozenset()
+    audiences: frozenset[str] | None = None
+    use_cases: frozenset[str] | None = None
+    rights: frozenset[str] = frozenset()
+    under: tuple[str, ...] = ()
+    max_priority: int | None = None
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    title: dict[str, str]
+    block_ids: tuple[tuple[str, int], ...]  # (id, line in the recipe)
+    selector: Selector | None
+    show_titles: bool
+    line: int
+    data: str = ""  # "companies" or "glossary": a section built from data/<locale>/
+    use_cases: frozenset[str] | None = None  # a companies section's own use cases
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A brief's definition, validated against the project's vocabularies."""
+
+    id: str
+    path: str
+    title: dict[str, str]
+    subtitle: dict[str, str]
+    short_title: dict[str, str]
+    audience: str  # an audience id, or "all"
+    use_cases: frozenset[str]
+    formats: tuple[str, ...]
+    csl: str
+    toc: bool
+    compact: bool
+    max_priority: int
+    sections: tuple[SectionSpec, ...]
+    visibility: str = "public"
+    pages: int | None = None  # the PDF's page budget, if the recipe sets one
+    untranslated: str = ""  # refuse or fallback; "" follows the project
+
+    def csl_for(self, default: str) -> str:
+        """The recipe's citation style, else `default` (the locale's, from briefgen.yaml)."""
+        return self.csl or default
+
+
+def localized(text: dict[str, str], locale: str, source: str) -> str:
+    """The text in `locale`, else in the source locale."""
+    return text.get(locale) or text.get(source) or next(iter(text.values()), "")
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    blocks: tuple[Block, ...]
+    show_titles: bool
+    data: str = ""  # "companies" or "glossary": filled from the brief's data, not from blocks
+    use_cases: tuple[str, ...] = ()  # a companies section's use cases, sorted
+    companies: tuple[Company, ...] = ()  # a companies section's firms
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A brief in one locale, with its blocks chosen: everything needed to write it."""
+
+    recipe: Recipe
+    locale: str
+    title: str
+    subtitle: str
+    audience_label: str
+    use_case_labels: tuple[str, ...]
+    date: dt.date
+    sections: tuple[Section, ...]
+    fallback_blocks: tuple[str, ...]  # ids taken from the source locale for lack of a translation
+    terms: tuple[Term, ...] = ()  # for a glossary section: the terms the brief's text uses
+    data_kinds: dict[str, str] = field(default_factory=dict, hash=False)
+    use_case_names: dict[str, str] = field(default_factory=dict, hash=False)
+    internal: bool = False
+
+    def use_case_label(self, use_case: str) -> str:
+        return self.use_case_names.get(use_case, use_case)
+
+    @property
+    def id(self) -> str:
+        return self.recipe.id
+
+    @property
+    def blocks(self) -> tuple[Block, ...]:
+        return tuple(b for s in self.sections for b in s.blocks)
+
+    @property
+    def companies(self) -> tuple[Company, ...]:
+        return tuple(dict.fromkeys(c for s in self.sections for c in s.companies))
+
+    @property
+    def cited_keys(self) -> tuple[str, ...]:
+        keys = {key for b in self.blocks for key in b.cited_keys}
+        keys.update(key for c in self.companies for key in c.sources)
+        return tuple(sorted(keys))
+
+
+# --- render: formats, jobs, artifacts ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format: pandoc's writer, its options, the file extension and its label."""
+
+    name: str
+    extension: str
+    writer: str
+    label: str
+    options: tuple[str, ...] = ()
+
+
+# The only list of formats. Paths in options are relative to the templates folder ({templates}).
+# Order is the order readers see them in (the library lists PDF first).
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("pdf", "pdf", "typst-citations", "PDF", ("--template={templates}/typst/brief.typ",)),
+        Format("docx", "docx", "docx", "Word", ("--reference-doc={templates}/reference.docx",)),
+        Format("odt", "odt", "odt", "OpenDocument", ("--reference-doc={templates}/reference.odt",)),
+        Format(
+            "epub", "epub", "epub3", "EPUB", ("--css={templates}/epub/brief.css", "--split-level=2")
+        ),
+        Format(
+            "html",
+            "html",
+            "html5",
+            "Web page",
+            (
+                "--template={templates}/html/brief.html",
+                "--css={templates}/html/brief.css",
+                "--embed-resources",
+                "--section-divs",
+            ),
+        ),
+        Format(
+            "md",
+            "md",
+            "gfm-raw_html",
+            "Markdown",
+            ("--template={templates}/md/brief.md", "--wrap=none"),
+        ),
+    )
+}
+# The default build order of a project that names none (briefgen.yaml `defaults.formats`).
+DEFAULT_FORMATS = ("html", "pdf", "docx", "odt", "epub", "md")
+
+
+def artifact_path(brief_id: str, locale: str, format_name: str) -> str:
+    """Where a brief's file goes inside the output folder."""
+    return f"{locale}/{brief_id}.{FORMATS[format_name].extension}"
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """The numbers a chart draws, already counted: the worker needs no project data."""
+
+    chart: str
+    kinds: tuple[str, ...]  # row labels, top to bottom
+    series: tuple[tuple[str, tuple[int, ...]], ...]  # (use case label, one count per kind)
+    axis_label: str
+
+
+@dataclass(frozen=True)
+class FigureInput:
+    """One figure of a brief: its file name, and either chart numbers or image bytes."""
+
+    block_id: str
+    filename: str
+    alt: str
+    chart: ChartData | None = None
+    image: bytes = b""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one block's text stands in an assembled document, to point messages at the block."""
+
+    first_line: int  # in the assembled Markdown, 1-based
+    lines: int
+    path: str  # the block file
+    body_line: int  # the file line its text starts on
+    block_id: str = ""  # its link and note labels carry this prefix in the document
+
+    def locate(self, line: int) -> str | None:
+        """`path:line` for a line of the assembled document inside this block, else None."""
+        if self.first_line <= line <= self.first_line + self.lines:
+            return f"{self.path}:{self.body_line + line - self.first_line}"
+        return None
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """Everything a worker needs to render one brief in one locale, and nothing it must load.
+
+    Its digest is the hash of the job itself, so the cache key is correct by construction: an
+    input that is not in the job cannot change the output. Two things are given by path, the
+    templates folder and the font folders; `shared_digest` covers every byte of their files, and
+    the paths themselves stay out of the digest so that two checkouts agree on it.
+    """
+
+    brief_id: str
+    locale: str
+    markdown: str  # the assembled pandoc Markdown
+    metadata: str  # pandoc metadata (MetaString values), canonical JSON
+    references: str  # the CSL JSON items the brief cites, canonical JSON ("[]" for none)
+    csl: bytes  # the citation style
+    csl_locale: str  # the CSL locale of citation terms (and, et al., accessed)
+    formats: tuple[str, ...]
+    figures: tuple[FigureInput, ...]
+    internal_marker: str  # "" for a public brief
+    toc: bool
+    typst_lang: str
+    typst_region: str  # zh-Hans -> CN: Typst's rules for punctuation and line breaks
+    cjk: bool  # set in the CJK face, and every character checked against the fonts shipped
+    timestamp: int
+    tool_versions: str  # canonical JSON of briefgen, pandoc, typst, matplotlib, ... versions
+    shared_digest: str  # templates and fonts
+    spans: tuple[Span, ...] = ()  # where each block stands in `markdown`
+    templates: str = field(default="", compare=False)
+    font_paths: tuple[str, ...] = field(default=(), compare=False)
+    pandoc: str = field(default="", compare=False)  # the binary (its version is in tool_versions)
+
+    @property
+    def label(self) -> str:
+        return f"{self.brief_id} ({self.locale})"
+
+    @property
+    def size(self) -> int:
+        """A measure of how long the job takes, to start the longest first."""
+        return len(self.markdown) * len(self.formats)
+
+    def explain(self, message: str) -> str:
+        """A pandoc message in the user's terms: block file and line, the block's own labels."""
+        message = _PANDOC_POSITION.sub(lambda m: self.locate(int(m.group(1))), message)
+        for span in self.spans:
+            if span.block_id:
+                message = message.replace(f"{span.block_id}--", "")
+        return message
+
+    def locate(self, line: int) -> str:
+        """A line of the assembled document as the block file and line it came from."""
+        for span in self.spans:
+            where = span.locate(line)
+            if where:
+                return where
+        return f"line {line} of the assembled brief (outside any block: see the template)"
+
+    def digest(self) -> str:
+        value = hashlib.sha256()
+        for name, part in sorted(self._digest_parts().items()):
+            # Length-prefixed, labelled parts: no two different jobs hash the same stream.
+            value.update(f"{name}:{len(part)}:".encode())
+            value.update(part)
+        return value.hexdigest()
+
+    def _digest_parts(self) -> dict[str, bytes]:
+        parts: dict[str, bytes] = {}
+        for name, item in vars(self).items():
+            if name in ("templates", "font_paths", "spans", "pandoc"):
+                continue
+            if isinstance(item, bytes):
+                parts[name] = item
+            elif name == "figures":
+                for index, figure in enumerate(self.figures):
+                    parts[f"figure:{index}:image"] = figure.image
+                    described = asdict(figure)
+                    described.pop("image")
+                    parts[f"figure:{index}"] = json.dumps(described, sort_keys=True).encode()
+            else:
+                parts[name] = json.dumps(item, sort_keys=True, ensure_ascii=False).encode()
+        return parts
+
+    def format_digest(self, format_name: str) -> str:
+        """The digest of one output file: its job's digest and its format."""
+        return hashlib.sha256(f"{self.digest()}:{format_name}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One rendered file, not yet written."""
+
+    brief_id: str
+    locale: str
+    format: str
+    relpath: str  # inside the output folder
+    data: bytes
+    kind: str = "brief"  # or "media": an image file beside a Markdown brief
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file of the library page: path, size and hash."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One output file, what it is, and what went into it."""
+
+    path: str
+    kind: str  # "brief" or "media"
+    brief: str
+    title: str
+    subtitle: str
+    audience: str
+    use_cases: tuple[str, ...]
+    locale: str
+    format: str
+    size: int
+    sha256: str
+    input_digest: str = ""
+    blocks: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
+    fallback_blocks: tuple[str, ...] = ()
+    media: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.kind != "brief":  # media files carry no inputs of their own
+            for key in ("input_digest", "blocks", "citations", "fallback_blocks", "media"):
+                data.pop(key)
+        elif not self.media:
+            data.pop("media")
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ManifestEntry:
+        known = {f for f in cls.__dataclass_fields__}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+        }
+        values.setdefault("kind", "brief")
+        values.setdefault("subtitle", "")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """build/manifest.json: every output, the versions that made it, and the whole matrix."""
+
+    briefgen: str
+    pandoc: str
+    typst: str
+    content_version: str
+    project: str
+    matrix: tuple[str, ...]
+    shard: str | None
+    internal: bool
+    artifacts: tuple[ManifestEntry, ...]
+    library: tuple[FileEntry, ...] = ()
+    version: int = MANIFEST_VERSION
+
+    def entry(self, path: str) -> ManifestEntry | None:
+        return next((e for e in self.artifacts if e.path == path), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "manifest_version": self.version,
+            "briefgen": self.briefgen,
+            "pandoc": self.pandoc,
+            "typst": self.typst,
+            "content_version": self.content_version,
+            "project": self.project,
+            "matrix": list(self.matrix),
+            "shard": self.shard,
+            "internal": self.internal,
+            "artifacts": [e.to_json() for e in self.artifacts],
+            "library": [asdict(f) for f in self.library],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            briefgen=str(data.get("briefgen", "")),
+            pandoc=str(data.get("pandoc", "")),
+            typst=str(data.get("typst", "")),
+            content_version=str(data.get("content_version", "")),
+            project=str(data.get("project", "")),
+            matrix=tuple(data.get("matrix", [])),
+            shard=data.get("shard"),
+            internal=bool(data.get("internal", False)),
+            artifacts=tuple(ManifestEntry.from_json(e) for e in data.get("artifacts", [])),
+            library=tuple(FileEntry(**f) for f in data.get("library", [])),
+            version=int(data.get("manifest_version", 1)),
+        )
+
+    @classmethod
+    def empty(cls) -> Manifest:
+        return cls("", "", "", "", "", (), None, False, ())

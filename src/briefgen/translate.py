@@ -1,0 +1,477 @@
+"""The translators' workflow: what is left to translate, files for CAT tools, and their return.
+
+status   every block, data entry and interface string of a locale: current, stale, missing
+export   the units to translate as XLIFF 1.2 or PO (exchange/), for a locale or one brief
+import   validate the files, then write translated blocks, data entries and strings, with
+         the source hashes they were translated from; a file with any problem writes nothing
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from briefgen.assemble import Audience, assemble, select_blocks
+from briefgen.check import Loaded, load
+from briefgen.datasets import DATA_DIR, TRANSLATED_FIELDS, entry_hash, entry_texts
+from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
+from briefgen.exchange import SourceItem, export_po, export_xliff, import_file
+from briefgen.i18n import (
+    STRINGS_DIR,
+    TRANSLATABLE,
+    LocaleStatus,
+    Scope,
+    catalog_bytes,
+    field_texts,
+    locale_states,
+    source_hashes,
+)
+from briefgen.model import Block, Brief, Company, Term
+from briefgen.output import write_files
+
+EXCHANGE_FORMATS = ("xliff", "po")
+
+
+def _check_locale(loaded: Loaded, locale: str) -> None:
+    project = loaded.project
+    if locale not in project.locales or locale == project.source_locale:
+        others = [code for code in project.locales if code != project.source_locale]
+        raise ProblemsError(
+            [
+                Problem(
+                    "briefgen.yaml",
+                    0,
+                    f'"{locale}" is not a translated locale of this project'
+                    f"{did_you_mean(locale, others)}.",
+                )
+            ]
+        )
+
+
+def _check_brief(loaded: Loaded, brief: str) -> None:
+    if brief not in loaded.recipes:
+        raise ProblemsError(
+            [
+                Problem(
+                    "briefs/",
+                    0,
+                    f'there is no brief "{brief}"{did_you_mean(brief, loaded.recipes)}.',
+                )
+            ]
+        )
+
+
+def _brief_in(loaded: Loaded, recipe_id: str, locale: str) -> Brief:
+    """A brief as it would be built in `locale`, falling back for anything untranslated."""
+    return assemble(
+        loaded.project,
+        loaded.recipes[recipe_id],
+        loaded.content,
+        locale,
+        loaded.data_for(locale),
+        strings=loaded.strings.for_locale(locale),
+        untranslated="fallback",
+    )
+
+
+def _brief_block_ids(loaded: Loaded, recipe_id: str) -> list[str]:
+    project = loaded.project
+    chosen, _ = select_blocks(
+        loaded.recipes[recipe_id],
+        loaded.content.locale(project.source_locale),
+        Audience(project.build_date),
+    )
+    return [b.id for section in chosen for b in section]
+
+
+def _data_keys(brief: Brief) -> list[str]:
+    return [f"companies/{c.id}" for c in brief.companies] + [
+        f"glossary/{t.id}" for t in brief.terms
+    ]
+
+
+def status(
+    root: Path, locales: Sequence[str] = (), briefs: Sequence[str] = ()
+) -> tuple[list[LocaleStatus], str]:
+    """The translation state of each locale (and of each brief in it), and the source locale."""
+    loaded = load(root)
+    project = loaded.project
+    for locale in locales:
+        _check_locale(loaded, locale)
+    for brief in briefs:
+        _check_brief(loaded, brief)
+    targets = list(locales) or [c for c in project.locales if c != project.source_locale]
+    report = []
+    for locale in targets:
+        states = locale_states(loaded.content, project, locale)
+        data = loaded.data_for(locale).states
+        missing_strings = tuple(loaded.strings.missing(locale))
+        recipe_ids = list(briefs) or [
+            r.id for r in loaded.recipes.values() if r.visibility == "public"
+        ]
+        parts = []
+        for recipe_id in recipe_ids:
+            ids = _brief_block_ids(loaded, recipe_id)
+            keys = _data_keys(_brief_in(loaded, recipe_id, locale))
+            parts.append(
+                (
+                    recipe_id,
+                    Scope(
+                        tuple(states[i] for i in ids),
+                        tuple((k, data.get(k, "current")) for k in keys),
+                        missing_strings,
+                    ),
+                )
+            )
+        if briefs:  # the locale's figures cover just these briefs
+            ids = list(dict.fromkeys(s.block_id for _, p in parts for s in p.states))
+            keys = list(dict.fromkeys(k for _, p in parts for k, _ in p.data))
+            scope = Scope(
+                tuple(states[i] for i in ids),
+                tuple((k, data.get(k, "current")) for k in keys),
+                missing_strings,
+            )
+        else:
+            scope = Scope(tuple(states.values()), tuple(sorted(data.items())), missing_strings)
+        report.append(LocaleStatus(locale, scope, tuple(parts)))
+    return report, project.source_locale
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def _block_item(block: Block, translation: Block | None, briefs: Iterable[str]) -> SourceItem:
+    texts = field_texts(block)
+    current = None
+    if translation is not None:
+        current = field_texts(translation)
+    return SourceItem(
+        key=f"block/{block.id}",
+        fields=texts,
+        markdown_fields=frozenset({"body"}),
+        source_hash=_combined(source_hashes(block)),
+        context={
+            "block": block.id,
+            "title": block.title,
+            "kind": block.kind,
+            "audiences": ", ".join(sorted(block.audiences)),
+            "briefs": ", ".join(sorted(briefs)),
+            "path": block.path,
+        },
+        translation=current,
+    )
+
+
+def _combined(hashes: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(hashes.items()))
+
+
+def _split(combined: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in combined.split() if "=" in part)
+
+
+def _entry_item(kind: str, entry: Company | Term, translated: Company | Term | None) -> SourceItem:
+    name = "glossary" if kind == "terms" else "companies"
+    return SourceItem(
+        key=f"data/{name}/{entry.id}",
+        fields=entry_texts(kind, entry),
+        markdown_fields=frozenset(),
+        source_hash=entry_hash(kind, entry),
+        context={"entry": entry.id, "path": f"{DATA_DIR}/<locale>/{name}.yaml"},
+        translation=entry_texts(kind, translated) if translated is not None else None,
+    )
+
+
+def _items(loaded: Loaded, locale: str, brief: str | None, stale_only: bool) -> list[SourceItem]:
+    project = loaded.project
+    source = loaded.content.locale(project.source_locale)
+    translated = loaded.content.locale(locale)
+    states = locale_states(loaded.content, project, locale)
+    recipe_ids = [brief] if brief else sorted(loaded.recipes)
+    uses: dict[str, set[str]] = {}
+    data_keys: list[str] = []
+    for recipe_id in recipe_ids:
+        for block_id in _brief_block_ids(loaded, recipe_id):
+            uses.setdefault(block_id, set()).add(recipe_id)
+        if brief:
+            data_keys += _data_keys(_brief_in(loaded, recipe_id, locale))
+    block_ids = (
+        list(uses) if brief else [b.id for b in sorted(source.values(), key=lambda b: b.order)]
+    )
+    items = []
+    for block_id in block_ids:
+        if stale_only and states[block_id].state == "current":
+            continue
+        items.append(
+            _block_item(source[block_id], translated.get(block_id), uses.get(block_id, ()))
+        )
+    data_states = loaded.data_for(locale).states
+    source_data = loaded.data_for(project.source_locale)
+    target_data = loaded.data_for(locale)
+    for kind, entries, targets in (
+        ("companies", source_data.companies, {c.id: c for c in target_data.companies}),
+        ("terms", source_data.terms, {t.id: t for t in target_data.terms}),
+    ):
+        name = "glossary" if kind == "terms" else "companies"
+        for entry in entries:
+            key = f"{name}/{entry.id}"
+            if brief and key not in data_keys:
+                continue
+            state = data_states.get(key, "missing")
+            if stale_only and state == "current":
+                continue
+            items.append(
+                _entry_item(kind, entry, targets[entry.id] if state != "missing" else None)
+            )
+    strings = loaded.strings
+    have = strings.by_locale.get(locale, {})
+    for key, text in sorted(strings.source.items()):
+        if stale_only and key in have:
+            continue
+        items.append(
+            SourceItem(
+                key=f"string/{key}",
+                fields={"text": text},
+                markdown_fields=frozenset(),
+                source_hash=_combined({"text": _hash(text)}),
+                context={"string": key, "path": f"{STRINGS_DIR}/{locale}.po"},
+                translation={"text": have[key]} if key in have else None,
+            )
+        )
+    return items
+
+
+def _hash(text: str) -> str:
+    from briefgen.i18n import field_hash
+
+    return field_hash(text)
+
+
+def export(
+    root: Path,
+    locale: str,
+    fmt: str,
+    out: Path,
+    brief: str | None = None,
+    stale_only: bool = False,
+) -> tuple[Path, int]:
+    """Write the file a translator needs; return its path and the number of items in it."""
+    loaded = load(root)
+    _check_locale(loaded, locale)
+    if brief:
+        _check_brief(loaded, brief)
+    if fmt not in EXCHANGE_FORMATS:
+        raise BriefgenError(f'--format must be xliff or po, not "{fmt}".')
+    items = _items(loaded, locale, brief, stale_only)
+    project = loaded.project
+    name = f"{brief or 'all'}.{locale}.{'xlf' if fmt == 'xliff' else 'po'}"
+    if fmt == "xliff":
+        data = export_xliff(items, project.source_locale, locale, original=brief or "all")
+    else:
+        data = export_po(items, project.source_locale, locale)
+    write_files(out, [(name, data)])
+    return out / name, len(items)
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    written: tuple[str, ...]  # project files written
+    stale: tuple[str, ...]  # items whose source changed since the file was exported
+    skipped: tuple[str, ...]  # units not imported (fuzzy, needs review)
+
+
+def import_files(root: Path, files: Sequence[Path]) -> Imported:
+    """Validate every file, then write what they translate; nothing is written on a problem."""
+    loaded = load(root)
+    project = loaded.project
+    all_items: dict[str, dict[str, SourceItem]] = {}
+    problems: list[Problem] = []
+    results = []
+    for path in files:
+        data = path.read_bytes()
+        locale = _peek_locale(data)
+        if locale not in all_items:
+            if locale not in project.locales or locale == project.source_locale:
+                problems.append(
+                    Problem(
+                        str(path),
+                        0,
+                        f'the file is for "{locale}", not a translated locale of this project.',
+                    )
+                )
+                continue
+            all_items[locale] = {i.key: i for i in _items(loaded, locale, None, False)}
+        result = import_file(data, str(path), all_items[locale])
+        problems.extend(Problem(str(path), 0, message) for message in result.problems)
+        results.append((path, result))
+    if problems:
+        raise ProblemsError(problems)
+    files_out: dict[str, bytes] = {}
+    stale: list[str] = []
+    skipped: list[str] = []
+    data_updates: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    string_updates: dict[str, dict[str, str]] = {}
+    for _, result in results:
+        locale = result.target_locale
+        stale.extend(result.stale)
+        skipped.extend(result.skipped)
+        for key, fields in sorted(result.translations.items()):
+            item = all_items[locale][key]
+            kind, _, ident = key.partition("/")
+            if kind == "block":
+                existing = loaded.content.locale(locale).get(ident)
+                if existing is not None and _unchanged(existing, fields, item):
+                    continue  # the same translation of the same source: no byte changes
+                target, text = _block_file(loaded, locale, ident, fields, item)
+                files_out[target] = text
+            elif kind == "data":
+                name, _, entry_id = ident.partition("/")
+                data_updates.setdefault((locale, name), {})[entry_id] = {
+                    **fields,
+                    "source_hash": item.source_hash,
+                }
+            elif kind == "string":
+                string_updates.setdefault(locale, {})[ident] = fields["text"]
+    for (locale, name), entries in sorted(data_updates.items()):
+        target, text = _data_file(loaded, locale, name, entries)
+        files_out[target] = text
+    for locale, texts in sorted(string_updates.items()):
+        merged = {**loaded.strings.by_locale.get(locale, {}), **texts}
+        files_out[f"{STRINGS_DIR}/{locale}.po"] = catalog_bytes(
+            locale, loaded.strings.source, merged
+        )
+    written = write_files(root, sorted(files_out.items()))
+    return Imported(tuple(w.relpath for w in written), tuple(stale), tuple(skipped))
+
+
+def _unchanged(existing: Block, fields: dict[str, str], item: SourceItem) -> bool:
+    texts = field_texts(existing)
+    same_text = all(texts.get(name, "").strip() == value.strip() for name, value in fields.items())
+    return same_text and dict(existing.source_hash) == _split(item.source_hash)
+
+
+def _peek_locale(data: bytes) -> str:
+    """The target locale a file says it is for (XLIFF target-language, PO Language)."""
+    import re
+
+    text = data[:4096].decode("utf-8", "replace")
+    match = re.search(r'target-language="([^"]+)"', text) or re.search(
+        r'"Language: ([^\\"]+)\\n"', text
+    )
+    return match.group(1).strip().replace("_", "-") if match else ""
+
+
+def _block_file(
+    loaded: Loaded, locale: str, block_id: str, fields: dict[str, str], item: SourceItem
+) -> tuple[str, bytes]:
+    """A translated block file: front matter written with PyYAML, then the body."""
+    project = loaded.project
+    source = loaded.content.locale(project.source_locale)[block_id]
+    existing = loaded.content.locale(locale).get(block_id)
+    meta: dict[str, Any] = {"translation_of": block_id, "title": fields.get("title", "")}
+    if "figure.caption" in fields or "figure.alt" in fields:
+        meta["figure"] = {
+            "caption": fields.get("figure.caption", ""),
+            "alt": fields.get("figure.alt", ""),
+        }
+    recorded = _split(item.source_hash)  # in the order of the fields, as mark-current writes
+    meta["source_hash"] = {name: recorded[name] for name in TRANSLATABLE if name in recorded}
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+    body = fields.get("body", "").strip("\n") + "\n"
+    path = existing.path if existing else f"content/{locale}/{source.order}"
+    return path, f"---\n{front}---\n{body}".encode()
+
+
+def _data_file(
+    loaded: Loaded, locale: str, name: str, entries: dict[str, dict[str, Any]]
+) -> tuple[str, bytes]:
+    """data/<locale>/<name>.yaml with these entries merged in by id (others kept)."""
+    path = loaded.project.root / DATA_DIR / locale / f"{name}.yaml"
+    current: dict[str, Any] = {}
+    if path.is_file():
+        current = yaml.safe_load(path.read_text("utf-8")) or {}
+    key = "terms" if name == "glossary" else "companies"
+    kind = "terms" if name == "glossary" else "companies"
+    listed = {str(e.get("id")): e for e in current.get(key, []) if isinstance(e, dict)}
+    for entry_id, fields in entries.items():
+        entry: dict[str, Any] = {"id": entry_id}
+        for field_name in TRANSLATED_FIELDS[kind]:
+            value = fields.get(field_name, "")
+            if field_name in ("claimed_uses", "partners", "match"):
+                entry[field_name] = [v for v in value.split("\n") if v.strip()]
+            elif value:
+                entry[field_name] = value
+        entry["source_hash"] = fields["source_hash"]
+        listed[entry_id] = entry
+    current[key] = [listed[i] for i in sorted(listed)]
+    text = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=100)
+    return f"{DATA_DIR}/{locale}/{name}.yaml", text.encode()
+
+
+def mark_current(
+    root: Path, locale: str, keys: Sequence[str], everything: bool = False
+) -> list[str]:
+    """Record in each named translation the hashes of its source as it is now.
+
+    For a translator who updated a block or a data entry by hand (import records hashes
+    itself): it becomes current. Keys are block ids, or `companies/<id>` and `glossary/<id>`
+    for data entries; `everything` takes every translation the locale has. Only `source_hash`
+    fields change.
+    """
+    loaded = load(root)
+    _check_locale(loaded, locale)
+    project = loaded.project
+    source = loaded.content.locale(project.source_locale)
+    translated = loaded.content.locale(locale)
+    data = loaded.data_for(locale)
+    known_data = {k for k, state in data.states.items() if state != "missing"}
+    wanted = list(keys)
+    if everything:
+        wanted = sorted(translated) + sorted(known_data)
+    problems = []
+    for key in wanted:
+        if key not in translated and key not in known_data:
+            problems.append(
+                Problem(
+                    f"content/{locale}/",
+                    0,
+                    f'"{key}" has no translation in {locale}'
+                    f"{did_you_mean(key, [*translated, *known_data])}.",
+                )
+            )
+    if problems:
+        raise ProblemsError(problems)
+    files = []
+    for key in wanted:
+        if key not in translated:
+            continue
+        block = translated[key]
+        text = (root / block.path).read_text("utf-8")
+        _, front, body = text.split("---\n", 2)
+        meta = yaml.safe_load(front) or {}
+        meta["source_hash"] = source_hashes(source[key])
+        dumped = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+        files.append((block.path, f"---\n{dumped}---\n{body}".encode()))
+    source_data = loaded.data_for(project.source_locale)
+    for name, kind, entries in (
+        ("companies", "companies", {c.id: c for c in source_data.companies}),
+        ("glossary", "terms", {t.id: t for t in source_data.terms}),
+    ):
+        ids = {k.split("/", 1)[1] for k in wanted if k.startswith(f"{name}/")}
+        if not ids:
+            continue
+        rel = f"{DATA_DIR}/{locale}/{name}.yaml"
+        current = yaml.safe_load((root / rel).read_text("utf-8")) or {}
+        for entry in current.get(kind, []):
+            if isinstance(entry, dict) and entry.get("id") in ids:
+                entry["source_hash"] = entry_hash(kind, entries[entry["id"]])
+        dumped = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=100)
+        files.append((rel, dumped.encode()))
+    return [w.relpath for w in write_files(root, files)]

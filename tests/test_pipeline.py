@@ -1,0 +1,214 @@
+"""The pipeline's typed values and stage rules (issue 9): render jobs, the manifest, diagnostics,
+link references, one run for every problem, `assemble`, and the fast path of the body scan."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefgen import scan
+from briefgen.build import prepare
+from briefgen.check import load
+from briefgen.manifest import merge, read_manifest
+from briefgen.model import FORMATS, Manifest, ManifestEntry, RenderJob
+from briefgen.scan import scope_link_references
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def minimal_job(tmp_path_factory: pytest.TempPathFactory) -> RenderJob:
+    from tests.conftest import SCENARIOS, copy_project
+
+    project = copy_project(SCENARIOS / "minimal", tmp_path_factory.mktemp("job") / "minimal")
+    return prepare(load(project), [("schools", "en", ("html", "md"))])[0].job
+
+
+# --- render jobs -----------------------------------------------------------------------------
+
+
+def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job) -> None:
+    assert "bryant2019" in minimal_job.references and minimal_job.csl.startswith(b"<?xml")
+    base = minimal_job.digest()
+    changes = {
+        "markdown": minimal_job.markdown + "x",
+        "metadata": minimal_job.metadata.replace("Cameras", "Camera"),
+        "references": "[]",
+        "csl": minimal_job.csl + b" ",
+        "formats": ("html",),
+        "internal_marker": "INTERNAL",
+        "toc": True,
+        "typst_lang": "fr",
+        "typst_region": "FR",
+        "cjk": True,
+        "csl_locale": "fr-FR",
+        "timestamp": minimal_job.timestamp + 1,
+        "tool_versions": "{}",
+        "shared_digest": "0" * 64,
+    }
+    for field in dataclasses.fields(RenderJob):
+        skipped = ("brief_id", "locale", "figures", "spans", "templates", "font_paths", "pandoc")
+        if field.name in skipped:
+            continue
+        assert field.name in changes, f"{field.name} has no digest test"
+    for name, value in changes.items():
+        assert dataclasses.replace(minimal_job, **{name: value}).digest() != base, name
+    # Where the project lives is not an input: two checkouts agree on the digest.
+    moved = dataclasses.replace(minimal_job, templates="/elsewhere", font_paths=("/x",))
+    assert moved.digest() == base
+    assert minimal_job.format_digest("html") != minimal_job.format_digest("md")
+
+
+def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(minimal_job)) == minimal_job
+
+
+def test_the_format_registry_is_the_only_list_of_formats() -> None:
+    from briefgen import library, project, render
+
+    assert set(project.FORMATS) == set(FORMATS)
+    assert not hasattr(render, "FORMATS") or render.FORMATS is FORMATS
+    assert not hasattr(library, "FORMAT_NAMES")
+    assert [f.label for f in FORMATS.values()][:2] == ["PDF", "Word"]
+
+
+# --- the manifest ----------------------------------------------------------------------------
+
+
+def _entry(path: str, **changes: object) -> ManifestEntry:
+    entry = ManifestEntry(
+        path=path,
+        kind="brief",
+        brief="schools",
+        title="T",
+        subtitle="",
+        audience="public",
+        use_cases=("schools",),
+        locale="en",
+        format=path.rsplit(".", 1)[1],
+        size=3,
+        sha256="a" * 64,
+        input_digest="b" * 64,
+        blocks=("intro",),
+        citations=("bryant2019",),
+    )
+    return dataclasses.replace(entry, **changes)
+
+
+def _manifest(*entries: ManifestEntry, shard: str | None = None) -> Manifest:
+    return Manifest(
+        briefgen="0.1.0",
+        pandoc="3.9",
+        typst="0.15.2",
+        content_version="v1",
+        project="P",
+        matrix=("en/schools.html", "en/schools.md"),
+        shard=shard,
+        internal=False,
+        artifacts=entries,
+    )
+
+
+def test_the_manifest_has_a_version_and_round_trips_through_json(tmp_path: Path) -> None:
+    manifest = _manifest(_entry("en/schools.html"), _entry("en/schools.md", media=("en/m.png",)))
+    data = manifest.to_json()
+    assert data["manifest_version"] == 2
+    assert Manifest.from_json(json.loads(json.dumps(data))) == manifest
+    (tmp_path / "manifest.json").write_text(json.dumps(data))
+    assert read_manifest(tmp_path) == manifest
+
+
+def test_merging_typed_manifests_takes_each_output_once() -> None:
+    merged = merge(
+        [
+            ("a.json", _manifest(_entry("en/schools.html"), shard="1/2")),
+            ("b.json", _manifest(_entry("en/schools.md"), shard="2/2")),
+        ]
+    )
+    assert [e.path for e in merged.artifacts] == ["en/schools.html", "en/schools.md"]
+    assert merged.shard is None
+
+
+# --- diagnostics, strictness, one run for every problem --------------------------------------
+
+
+def test_strict_build_stops_on_a_warning_and_writes_nothing(scenario) -> None:
+    project = scenario("minimal")
+    with (project / "bibliography.bib").open("a") as bib:
+        bib.write("\n@misc{unused2020, title = {Never cited}, year = {2020}}\n")
+    result = run_cli("--project", project, "build", "--strict")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        'error: bibliography.bib:9: the entry "unused2020" is not cited by any block.\n'
+        "error: 1 problem found; nothing was written.\n"
+    )
+    assert not (project / "build").exists()
+    plain = run_cli("--project", project, "build", "-q")
+    assert plain.exit_code == 0
+    assert plain.stderr.startswith('warning: bibliography.bib:9: the entry "unused2020"')
+
+
+def test_a_pandoc_warning_names_the_block_file_and_line(scenario) -> None:
+    project = scenario("minimal")
+    block = project / "content/en/020-evidence.md"
+    block.write_text(block.read_text() + "\nA note[^n].\n\n[^n]: one\n[^n]: two\n")
+    result = run_cli("--project", project, "build")
+    assert result.exit_code == 2
+    assert "Duplicate note reference" in result.stderr
+    assert "Duplicate note reference 'n' at content/en/020-evidence.md:14" in result.stderr
+    assert "line 2" not in result.stderr.split("Duplicate note reference")[1].split("\n")[0]
+
+
+def test_link_references_are_scoped_to_their_block() -> None:
+    body = "See [the report][a19], [a19][] and [A19].\n\n[a19]: https://a.org\n"
+    assert scope_link_references(body, "blk") == (
+        "See [the report][blk--a19], [a19][blk--a19] and [A19][blk--a19].\n\n"
+        "[blk--a19]: https://a.org\n"
+    )
+    code = "```\n[a19]: https://b.org\n```\n[x] stays, [@key] too.\n\n[a19]: https://a.org\n"
+    assert scope_link_references(code, "b").startswith("```\n[a19]: https://b.org\n```\n[x] stays")
+    assert scope_link_references("No references here [x].", "b") == "No references here [x]."
+
+
+# --- assemble --------------------------------------------------------------------------------
+
+
+def test_assemble_prints_the_common_input_with_its_metadata(scenario) -> None:
+    import yaml
+
+    project = scenario("minimal")
+    result = run_cli("--project", project, "assemble", "schools")
+    assert result.exit_code == 0, result.stderr
+    _, header, body = result.stdout.split("---\n", 2)
+    meta = yaml.safe_load(header)
+    assert meta["title"] == "Cameras in classrooms" and meta["lang"] == "en"
+    assert [r["id"] for r in meta["references"]] == ["bryant2019"]
+    assert meta["csl"].endswith("styles/chicago-author-date.csl")
+    assert "[@bryant2019]" in body and "## Overview" in body
+    missing = run_cli("--project", project, "assemble", "school")
+    assert missing.exit_code == 1
+    assert 'there is no brief "school" (did you mean "schools"?)' in missing.stderr
+
+
+# --- the body scan's fast path ---------------------------------------------------------------
+
+prose = st.text(
+    alphabet=st.characters(
+        whitelist_categories=("Lu", "Ll", "Nd", "Zs"), whitelist_characters="@[];.,-'\n"
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(prose)
+def test_the_fast_path_finds_what_the_full_parse_finds(text: str) -> None:
+    fast = scan.scan_body(text, 3)
+    full = scan._scan_parsed(text, 3)
+    assert fast == full
