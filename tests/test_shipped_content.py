@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 import zipfile
@@ -206,10 +207,28 @@ def test_numbers_about_the_companies_match_the_data() -> None:
 
 
 def test_every_brief_fits_its_page_budget(shipped_build: Path) -> None:
+    """In every language the brief is complete in (a brief with English fallbacks is longer)."""
     budgets = {r.id: r.pages for r in LOADED.recipes.values()}
     for audience in ("government", "international", "companies", "civil-society"):
         assert budgets[audience] is not None and budgets[audience] <= 8, audience
-    for brief, pages in budgets.items():
+    manifest = json.loads((shipped_build / "manifest.json").read_text())
+    complete = {
+        (e["brief"], e["locale"])
+        for e in manifest["artifacts"]
+        if e["format"] == "pdf" and not e["fallback_blocks"]
+    }
+    assert {(b, "zh-Hans") for b in budgets} <= complete
+    assert {("summary", "fr"), ("civil-society", "fr"), ("international", "fr")} <= complete
+    for brief, locale in sorted(complete):
+        pages = budgets[brief]
         if pages is not None:
-            count = len(PdfReader(shipped_build / f"en/{brief}.pdf").pages)
-            assert count <= pages, f"{brief}: {count} pages, budget {pages}"
+            count = len(PdfReader(shipped_build / f"{locale}/{brief}.pdf").pages)
+            assert count <= pages, f"{locale}/{brief}: {count} pages, budget {pages}"
+
+
+def test_the_chinese_edition_is_complete_and_current() -> None:
+    from briefgen.translate import status
+
+    report, _ = status(REPO, ["zh-Hans"])
+    assert report[0].scope.complete
+    assert len(LOADED.content.locale("zh-Hans")) == len(BLOCKS)

@@ -97,6 +97,7 @@ def load(root: Path) -> Loaded:
                 )
             )
     source_blocks = content.locale(project.source_locale)
+    warnings.extend(_untitled(project, recipes))
     for locale in sorted(content.blocks):
         if locale == project.source_locale:
             continue
@@ -131,6 +132,28 @@ def load(root: Path) -> Loaded:
     return Loaded(
         project, content, recipes, bibliography, tuple(sorted(set(warnings))), data, strings
     )
+
+
+def _untitled(project: Project, recipes: dict[str, Recipe]) -> list[Problem]:
+    """Titles a locale lacks: its briefs would print them in the source language."""
+    found = []
+    for recipe in recipes.values():
+        texts = [("title", recipe.title), ("subtitle", recipe.subtitle)]
+        texts += [("section title", s.title) for s in recipe.sections]
+        for what, text in texts:
+            for locale in project.locales:
+                if text and locale not in text:
+                    source = text.get(project.source_locale, "")
+                    found.append(
+                        Problem(
+                            recipe.path,
+                            0,
+                            f'the {what} "{source}" has no {locale} text; {locale} briefs print '
+                            "it in the source language.",
+                            "warning",
+                        )
+                    )
+    return found
 
 
 def _figure_problems(project: Project, blocks: list[Block]) -> list[Problem]:
