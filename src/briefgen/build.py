@@ -14,6 +14,7 @@ its manifest as they were.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,8 +29,15 @@ from briefgen.check import Loaded, load
 from briefgen.document import DocumentWriter
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
 from briefgen.i18n import is_cjk, typst_region
-from briefgen.library import write_archive, write_library
-from briefgen.manifest import content_version, intact, read_manifest, write_manifest
+from briefgen.library import archive_name, write_archive, write_library
+from briefgen.manifest import (
+    content_version,
+    file_sha256,
+    intact,
+    read_manifest,
+    verify,
+    write_manifest,
+)
 from briefgen.model import (
     Artifact,
     Brief,
@@ -116,6 +124,11 @@ class Prepared:
 
 def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
     """Build the requested briefs; raise ProblemsError or ToolError before writing anything."""
+    key = digest.build_key(request.root, _request_key(request))
+    unchanged = None if request.force else _unchanged(request, key)
+    if unchanged is not None:
+        progress(ProgressEvent(0, 0, "nothing changed since the last build"))
+        return unchanged
     warm_up(request.jobs)
     loaded = load(request.root)
     if request.strict and loaded.warnings:
@@ -141,6 +154,7 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
             manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in library)
         )
     write_manifest(request.out, manifest)
+    _save_state(request.out, key, loaded.warnings)
     skipped = sum(len(p.job.formats) for p in prepared) - sum(len(p.job.formats) for p in todo)
     fallbacks = {
         a.relpath: p.brief.fallback_blocks
@@ -149,6 +163,61 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
     }
     timestamp = loaded.project.build_timestamp
     return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest, timestamp)
+
+
+STATE = ".briefgen-state.json"  # in the output folder; verify and the archive leave it out
+
+
+def _request_key(request: BuildRequest) -> str:
+    """What a build was asked for, beyond the project's files (which digest.build_key reads)."""
+    import os
+
+    asked = {
+        "briefs": sorted(request.briefs),
+        "locales": sorted(request.locales),
+        "formats": list(request.formats),
+        "shard": str(request.shard) if request.shard else None,
+        "internal": request.internal,
+        "untranslated": request.untranslated,
+        "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "pandoc": pandoc.executable(),
+        "content_version": content_version(request.root),
+    }
+    return json.dumps(asked, sort_keys=True)
+
+
+def _unchanged(request: BuildRequest, key: str) -> BuildResult | None:
+    """The last build's result, if the project, the tools and the request are exactly as they
+    were and every file the manifest lists is intact; else None (build as usual).
+
+    This skips loading and assembling the project: a no-change rebuild only hashes the inputs
+    and re-hashes the outputs. Any difference at all, or any damaged output, falls through.
+    """
+    manifest = read_manifest(request.out)
+    state = _read_state(request.out)
+    if manifest is None or state.get("key") != key or verify(request.out):
+        return None
+    warnings = tuple(Problem(**w) for w in state.get("warnings", []))
+    if request.strict and warnings:
+        raise ProblemsError([w.as_error() for w in warnings])
+    outputs = sum(1 for e in manifest.artifacts if e.kind == "brief")
+    project = load_project(request.root)
+    return BuildResult((), outputs, warnings, {}, manifest, project.build_timestamp)
+
+
+def _read_state(out: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((out / STATE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _save_state(out: Path, key: str, warnings: tuple[Problem, ...]) -> None:
+    # Written last, after the outputs and the manifest: a build that stopped halfway leaves
+    # the previous key, which no longer matches, so the next build checks everything.
+    payload = {"key": key, "warnings": [dataclasses.asdict(w) for w in warnings]}
+    write_files(out, [(STATE, json.dumps(payload, sort_keys=True).encode())])
 
 
 def check(root: Path) -> Loaded:
@@ -188,7 +257,20 @@ def release(
     result = build(request, progress)
     if request.shard is not None:
         return result, None
-    return result, write_archive(request.out, result.manifest, result.timestamp)
+    target = request.out / archive_name(result.manifest.content_version)
+    state = _read_state(request.out)
+    recorded = state.get("archive", {})
+    if (
+        not result.written
+        and recorded.get("path") == target.name
+        and target.is_file()
+        and file_sha256(target) == recorded.get("sha256")
+    ):
+        return result, target  # the same build: the same archive, already in place
+    path = write_archive(request.out, result.manifest, result.timestamp)
+    state["archive"] = {"path": path.name, "sha256": file_sha256(path)}
+    write_files(request.out, [(STATE, json.dumps(state, sort_keys=True).encode())])
+    return result, path
 
 
 def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
@@ -314,7 +396,8 @@ def prepare(
             image = b""
             if figure.chart:
                 axis = strings.get("chart_axis", "Number of firms")
-                chart = CHARTS[figure.chart](data, use_cases, axis)
+                labels = tuple((u, strings.get(f"use_cases/{u}", name)) for u, name in use_cases)
+                chart = CHARTS[figure.chart](data, labels, axis)
             else:
                 image = (project.root / figure.image).read_bytes()
             figures.append(FigureInput(block.id, names[block.id], figure.alt, chart, image))

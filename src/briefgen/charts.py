@@ -64,7 +64,9 @@ def draw(chart: ChartData) -> bytes:
 
     kinds = chart.kinds
     palette = ["#1f4e79", "#c55a11", "#548235", "#7f6000"]
-    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "briefgen"})
+    texts = " ".join([*kinds, *(label for label, _ in chart.series), chart.axis_label])
+    family = _cjk_family() if _CJK.search(texts) else "DejaVu Sans"
+    plt.rcParams.update({"font.family": family, "font.size": 9, "svg.hashsalt": "briefgen"})
     figure, axes = plt.subplots(figsize=(6.4, 0.42 * len(kinds) + 1.2), dpi=200)
     height = 0.8 / max(1, len(chart.series))
     for index, (label, values) in enumerate(chart.series):
@@ -82,6 +84,23 @@ def draw(chart: ChartData) -> bytes:
     figure.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+@functools.cache
+def _cjk_family() -> str:
+    """Chinese labels need a face with Chinese glyphs: matplotlib's DejaVu Sans has none and
+    would draw boxes. Kurinto Sans SC ships with the project's fonts (render.font_folders)."""
+    from pathlib import Path
+
+    import weblate_fonts
+    from matplotlib import font_manager
+
+    folder = Path(weblate_fonts.__file__).parent / "static/weblate_fonts/kurinto/ttf"
+    font_manager.fontManager.addfont(str(folder / "KurintoSansSC-Rg.ttf"))
+    return "Kurinto Sans SC"
 
 
 def figure_bytes(figure: FigureInput) -> bytes:

@@ -28,6 +28,12 @@ def _feed(digest: Any, label: str, data: bytes) -> None:
 def tool_versions() -> dict[str, str]:
     """Versions of everything that renders; any upgrade invalidates every output."""
     versions = {"briefgen": __version__, "pandoc": pandoc.version(), "typst": typst_pdf.version()}
+    # briefgen's own code, so that an edit to an editable install is an input like any other.
+    here = Path(__file__).parent
+    code = hashlib.sha256()
+    for source in sorted(here.rglob("*.py")):
+        _feed(code, source.relative_to(here).as_posix(), source.read_bytes())
+    versions["briefgen-code"] = code.hexdigest()
     # The font packages are named by version, not hashed: 40 MB a build for no information.
     packages = ("matplotlib", "noto-cjk-sans-otc", "weblate-fonts", "Jinja2", "markdown-it-py")
     for package in (*packages, "Babel", "fonttools"):
@@ -47,3 +53,22 @@ def tree_digest(folders: Iterable[Path]) -> str:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             _feed(digest, path.relative_to(folder).as_posix(), path.read_bytes())
     return digest.hexdigest()
+
+
+# Every file a build reads from the project: what `load` reads, and the templates and fonts.
+BUILD_INPUTS = ("briefgen.yaml", "bibliography.bib", "content", "data", "briefs", "templates",
+                "styles", "fonts")  # fmt: skip
+
+
+def build_key(root: Path, request: str) -> str:
+    """One digest over every input file of a project, the tools and the request: when it is
+    the same as at the last build and the outputs are intact, nothing can have changed."""
+    value = hashlib.sha256()
+    _feed(value, "versions", repr(sorted(tool_versions().items())).encode())
+    _feed(value, "request", request.encode())
+    for name in BUILD_INPUTS:
+        path = root / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            _feed(value, file.relative_to(root).as_posix(), file.read_bytes())
+    return value.hexdigest()
