@@ -71,17 +71,19 @@ def assemble_all(project: Path, folder: Path) -> tuple[list[Path], list[Path]]:
     """Each brief's assembled Markdown: with its cited CSL items in the header (the floor's
     input), and without them (the hand-written script reads bibliography.bib instead)."""
     import yaml
+    import yaml as _yaml
 
     cited, plain = [], []
-    for brief in recipes(project):
-        text = briefgen("assemble", brief, project=project).stdout
-        path = folder / f"{brief}.md"
+    locales = _yaml.safe_load((project / "briefgen.yaml").read_text())["locales"]["available"]
+    for brief, locale in [(b, loc) for b in recipes(project) for loc in sorted(locales)]:
+        text = briefgen("assemble", brief, "--locale", locale, project=project).stdout
+        path = folder / f"{brief}.{locale}.md"
         path.write_text(text, encoding="utf-8")
         cited.append(path)
         _, header, body = text.split("---\n", 2)
         meta = yaml.safe_load(header)
         meta.pop("references")
-        bare = folder / f"{brief}.bare.md"
+        bare = folder / f"{brief}.{locale}.bare.md"
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=True)
         bare.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
         plain.append(bare)

@@ -129,7 +129,8 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
     if unchanged is not None:
         progress(ProgressEvent(0, 0, "nothing changed since the last build"))
         return unchanged
-    warm_up(request.jobs)
+    if not request.briefs and not request.formats:
+        warm_up(request.jobs)  # a full build: start the workers' imports while we load
     loaded = load(request.root)
     if request.strict and loaded.warnings:
         raise ProblemsError([w.as_error() for w in loaded.warnings])

@@ -473,6 +473,10 @@ _WORDS: dict[str, float] = {
     "tenth": 10,
     **dict.fromkeys(("half", "moitié"), 0.5),
 }
+# One pattern for all number words, longest first so that "dix-sept" wins over "dix".
+_WORD_PATTERN = re.compile(
+    r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(_WORDS, key=len, reverse=True)) + r")(?!\w)"
+)
 _ZH_DIGITS = {"零": 0, "\u3007": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
               "七": 7, "八": 8, "九": 9}  # fmt: skip
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
@@ -531,9 +535,7 @@ def numbers(body: str, first_line: int) -> list[Found]:
 def spoken_values(body: str) -> set[float]:
     """Numbers written without digits: words, Chinese numerals, months."""
     text = _plain(body).lower()
-    values = {
-        float(v) for w, v in _WORDS.items() if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)
-    }
+    values = {float(_WORDS[word]) for word in _WORD_PATTERN.findall(text)}
     for run in _ZH_NUMERAL.findall(text):
         value = _zh_value(run)
         if value is not None:

@@ -41,7 +41,8 @@ def render_jobs(jobs: list[RenderJob], workers: int, progress: Progress) -> list
     if not jobs:
         return []
     order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
-    if workers <= 1 or sum(len(j.formats) for j in jobs) == 1:
+    # Starting workers costs more than it saves on a few small tasks (a preview, one brief).
+    if workers <= 1 or sum(len(j.formats) for j in jobs) <= SERIAL_TASKS:
         results: list[list[Artifact]] = [[] for _ in jobs]
         for count, index in enumerate(order, 1):
             job = jobs[index]
@@ -55,6 +56,7 @@ def _done(job: RenderJob) -> str:
     return f"{job.label}: {', '.join(job.formats)}"
 
 
+SERIAL_TASKS = 2
 # What every worker needs: the fork server imports it once, and each worker forked from it
 # starts warm instead of importing matplotlib, typst and pandoc's wrapper itself.
 PRELOAD = ["briefgen.worker"]
