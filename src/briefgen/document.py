@@ -21,7 +21,7 @@ from jinja2.exceptions import SecurityError
 
 from briefgen.charts import short_label as chart_label
 from briefgen.errors import Problem, ProblemsError, display_path, problem
-from briefgen.i18n import Strings, load_strings
+from briefgen.i18n import Strings, is_cjk, load_strings
 from briefgen.model import Brief, Company, Section, Span, Term
 from briefgen.project import Project
 from briefgen.scan import scope_link_references
@@ -173,8 +173,10 @@ def companies_markdown(brief: Brief, section: Section, strings: dict[str, str]) 
 
 def _company_row(company: Company, brief: Brief) -> tuple[str, str, str, str]:
     name = company.name + (f" ({company.name_zh})" if company.name_zh else "")
-    kinds = ", ".join(short_label(brief.data_kinds.get(k, k)) for k in company.data_kinds) or "—"
-    return name, company.products, kinds, "; ".join(company.claimed_uses) or "—"
+    # Chinese lists take the enumeration comma and the full-width semicolon.
+    comma, semicolon = ("\u3001", "\uff1b") if is_cjk(brief.locale) else (", ", "; ")
+    kinds = comma.join(short_label(brief.data_kinds.get(k, k)) for k in company.data_kinds)
+    return name, company.products, kinds or "—", semicolon.join(company.claimed_uses) or "—"
 
 
 def short_label(label: str) -> str:

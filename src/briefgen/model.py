@@ -480,13 +480,20 @@ class ManifestEntry:
     fallback_blocks: tuple[str, ...] = ()
     media: tuple[str, ...] = ()
 
+    @property
+    def complete(self) -> bool:
+        """Whether every block is in the brief's own language (no source-language fallback)."""
+        return not self.fallback_blocks
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         if self.kind != "brief":  # media files carry no inputs of their own
             for key in ("input_digest", "blocks", "citations", "fallback_blocks", "media"):
                 data.pop(key)
-        elif not self.media:
-            data.pop("media")
+        else:
+            data["complete"] = self.complete
+            if not self.media:
+                data.pop("media")
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
     @classmethod
