@@ -404,3 +404,30 @@ def test_a_chinese_pdf_with_a_character_no_font_has_fails(scenario) -> None:
     assert result.exit_code == 2
     assert '"\u2d63" (U+2D63) at content/zh-Hans/010-intro.md:11' in result.stderr
     assert not (project / "build").exists()
+
+
+def test_untranslated_data_rows_follow_the_same_rule_as_blocks() -> None:
+    from briefgen.assemble import assemble
+    from briefgen.check import load
+    from briefgen.errors import ProblemsError
+
+    loaded = load(REPO)
+    args = (
+        loaded.project,
+        loaded.recipes["education"],
+        loaded.content,
+        "fr",
+        loaded.data_for("fr"),
+    )
+    strings = loaded.strings.for_locale("fr")
+    brief = assemble(*args, strings=strings, untranslated="fallback")
+    assert "companies/hanwang-education" in brief.fallback_blocks
+    with pytest.raises(ProblemsError) as refused:
+        assemble(*args, strings=strings, untranslated="refuse")
+    assert any(p.path == "data/fr/companies.yaml" for p in refused.value.problems)
+    chinese = assemble(
+        loaded.project, loaded.recipes["education"], loaded.content, "zh-Hans",
+        loaded.data_for("zh-Hans"), strings=loaded.strings.for_locale("zh-Hans"),
+        untranslated="refuse",
+    )  # fmt: skip
+    assert chinese.fallback_blocks == ()

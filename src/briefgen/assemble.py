@@ -182,11 +182,30 @@ def assemble(
             for c in s.companies
         ]
     )
-    if refused:
-        raise ProblemsError(refused)
     has_glossary = any(s.data == "glossary" for s in sections)
     text = text.lower()
     terms = tuple(t for t in data.terms if t.used_in(text)) if has_glossary else ()
+    # Data entries follow the same rule as blocks: an untranslated table row or glossary term
+    # is refused, or shown in the source language and recorded (the table gets a note).
+    if locale != project.source_locale:
+        used = [f"companies/{c.id}" for s in sections for c in s.companies]
+        used += [f"glossary/{t.id}" for t in terms]
+        for key in dict.fromkeys(used):
+            if data.states.get(key, "missing") == "current":
+                continue
+            if rule == "refuse":
+                refused.append(
+                    Problem(
+                        f"data/{locale}/{key.split('/')[0]}.yaml",
+                        0,
+                        f'the brief "{recipe.id}" needs the entry "{key.split("/")[1]}" in '
+                        f"{locale}, and it is {data.states.get(key, 'missing')}: translate it, "
+                        "or build with --untranslated fallback.",
+                    )
+                )
+            fallback.append(key)
+    if refused:
+        raise ProblemsError(refused)
     audience = recipe.audience
 
     def label(vocabulary: str, key: str) -> str:

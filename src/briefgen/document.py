@@ -113,8 +113,14 @@ class DocumentWriter:
         table = ""
         if section.data == "companies":
             table = companies_markdown(brief, section, strings)
+            keys = {f"companies/{c.id}" for c in section.companies}
         elif section.data == "glossary":
             table = glossary_markdown(brief.terms)
+            keys = {f"glossary/{t.id}" for t in brief.terms}
+        if table and keys & set(brief.fallback_blocks):
+            # Rows in the source language: say so, in the reader's language, above the table.
+            note = strings.get("untranslated_rows", "")
+            table = f"::: {{.untranslated-note}}\n{literal(note)}\n:::\n\n{table}"
         return {
             "title": section.title,
             # Each block's link references are its own: two blocks may define the same label.
