@@ -250,7 +250,17 @@ def read_catalog(path: Path, rel: str, known: set[str]) -> tuple[dict[str, str],
 
 def catalog_bytes(locale: str, source: Mapping[str, str], texts: Mapping[str, str]) -> bytes:
     """The PO catalog of a locale's interface strings, as bytes (sorted, fixed dates)."""
-    catalog = Catalog(locale=locale.replace("-", "_"), project="briefgen", fuzzy=False)
+    catalog = Catalog(
+        locale=locale.replace("-", "_"),
+        project="briefgen interface strings",
+        version="1",
+        fuzzy=False,
+        header_comment=f"# Interface strings of briefgen briefs in {locale}. msgctxt is the key the\n"
+        "# templates use (templates/strings/<source>.yaml holds the source text).",
+        last_translator="briefgen translators",
+        language_team=f"briefgen {locale}",
+        msgid_bugs_address="",
+    )
     catalog.creation_date = catalog.revision_date = _EPOCH
     for key in sorted(source):
         catalog.add(source[key], texts.get(key, ""), context=key)

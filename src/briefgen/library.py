@@ -94,7 +94,8 @@ def entries(
         links = tuple(
             Link(
                 f.format,
-                FORMATS[f.format].label if f.format in FORMATS else f.format,
+                strings.get(f"format_{f.format}")
+                or (FORMATS[f.format].label if f.format in FORMATS else f.format),
                 f.path,
                 human_size(f.size),
             )
