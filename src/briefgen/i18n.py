@@ -255,8 +255,8 @@ def catalog_bytes(locale: str, source: Mapping[str, str], texts: Mapping[str, st
         project="briefgen interface strings",
         version="1",
         fuzzy=False,
-        header_comment=f"# Interface strings of briefgen briefs in {locale}. msgctxt is the key the\n"
-        "# templates use (templates/strings/<source>.yaml holds the source text).",
+        header_comment=f"# Interface strings of briefgen briefs in {locale}. msgctxt is the key\n"
+        "# the templates use; templates/strings/<source>.yaml holds the source text.",
         last_translator="briefgen translators",
         language_team=f"briefgen {locale}",
         msgid_bugs_address="",
