@@ -297,6 +297,16 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
     for path in files:
         data = path.read_bytes()
         locale = _peek_locale(data)
+        if not locale:
+            problems.append(
+                Problem(
+                    str(path),
+                    0,
+                    "is neither an XLIFF 1.2 nor a PO file from briefgen i18n export "
+                    "(it names no target language).",
+                )
+            )
+            continue
         if locale not in all_items:
             if locale not in project.locales or locale == project.source_locale:
                 problems.append(
@@ -343,11 +353,19 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
         target, text = _data_file(loaded, locale, name, entries)
         files_out[target] = text
     for locale, texts in sorted(string_updates.items()):
-        merged = {**loaded.strings.by_locale.get(locale, {}), **texts}
+        current = loaded.strings.by_locale.get(locale, {})
+        merged = {**current, **texts}
+        if merged == current:
+            continue  # the same strings: the catalog is left as it is
         files_out[f"{STRINGS_DIR}/{locale}.po"] = catalog_bytes(
             locale, loaded.strings.source, merged
         )
-    written = write_files(root, sorted(files_out.items()))
+    changed = {
+        path: data
+        for path, data in files_out.items()
+        if not (root / path).is_file() or (root / path).read_bytes() != data
+    }
+    written = write_files(root, sorted(changed.items()))
     return Imported(tuple(w.relpath for w in written), tuple(stale), tuple(skipped))
 
 
@@ -400,15 +418,25 @@ def _data_file(
     key = "terms" if name == "glossary" else "companies"
     kind = "terms" if name == "glossary" else "companies"
     listed = {str(e.get("id")): e for e in current.get(key, []) if isinstance(e, dict)}
+    source_data = loaded.data_for(loaded.project.source_locale)
+    originals = {e.id: e for e in (source_data.terms if kind == "terms" else source_data.companies)}
     for entry_id, fields in entries.items():
         entry: dict[str, Any] = {"id": entry_id}
+        source_texts = entry_texts(kind, originals[entry_id])
         for field_name in TRANSLATED_FIELDS[kind]:
             value = fields.get(field_name, "")
+            if not value.strip():
+                continue  # nothing to translate there
+            if field_name == "name" and value == source_texts["name"]:
+                continue  # a name kept as it is comes from the source
             if field_name in ("claimed_uses", "partners", "match"):
                 entry[field_name] = [v for v in value.split("\n") if v.strip()]
-            elif value:
+            else:
                 entry[field_name] = value
         entry["source_hash"] = fields["source_hash"]
+        old = listed.get(entry_id)
+        if old is not None and {k: v for k, v in old.items()} == entry:
+            continue
         listed[entry_id] = entry
     current[key] = [listed[i] for i in sorted(listed)]
     text = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=100)
