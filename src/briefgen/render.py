@@ -297,6 +297,13 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
     if job.internal_marker and format_name == "docx":
         # Its header and footer carry the internal marker on every page.
         args.append(f"--reference-doc={job.templates}/reference-internal.docx")
+    if format_name == "epub":
+        # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
+        # parse into the package's dc:date; give it the ISO date explicitly.
+        iso = json.loads(job.metadata).get("iso-date", {}).get("c", "")
+        if iso:
+            (media / ".epub-metadata.xml").write_text(f"<dc:date>{iso}</dc:date>\n", "utf-8")
+            args.append(f"--epub-metadata={media / '.epub-metadata.xml'}")
     if job.toc and format_name != "pdf":
         args += ["--toc", "--toc-depth=2"]
     if format_name == "pdf":
