@@ -76,11 +76,15 @@ def test_html_parses_with_lang_and_no_script(shipped_build: Path, brief: str) ->
     assert parser.scripts == 0
 
 
-EPUBS = [f"en/{b}" for b in BRIEFS] + [f"zh-Hans/{b}" for b in BRIEFS] + [
-    "fr/summary",
-    "fr/international",
-    "fr/government",  # with English fallbacks marked lang="en"
-]
+EPUBS = (
+    [f"en/{b}" for b in BRIEFS]
+    + [f"zh-Hans/{b}" for b in BRIEFS]
+    + [
+        "fr/summary",
+        "fr/international",
+        "fr/government",  # with English fallbacks marked lang="en"
+    ]
+)
 
 
 @pytest.mark.parametrize("brief", EPUBS)
