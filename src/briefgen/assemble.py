@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean
-from briefgen.i18n import BlockState, block_state
+from briefgen.i18n import BlockState, block_state, vocabulary_label
 from briefgen.model import (
     Block,
     Brief,
@@ -209,7 +209,7 @@ def assemble(
     audience = recipe.audience
 
     def label(vocabulary: str, key: str) -> str:
-        return strings.get(f"{vocabulary}/{key}") or project.label(vocabulary, key)
+        return vocabulary_label(strings, project, vocabulary, key)
 
     return Brief(
         recipe=recipe,

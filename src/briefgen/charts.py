@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 
-from briefgen.model import ChartData, Data, FigureInput
+from briefgen.model import CJK, ChartData, Data, FigureInput
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Where a label's short form ends: a comma or a bracket, in English or Chinese punctuation
@@ -65,7 +65,7 @@ def draw(chart: ChartData) -> bytes:
     kinds = chart.kinds
     palette = ["#1f4e79", "#c55a11", "#548235", "#7f6000"]
     texts = " ".join([*kinds, *(label for label, _ in chart.series), chart.axis_label])
-    family = _cjk_family() if _CJK.search(texts) else "DejaVu Sans"
+    family = _cjk_family() if CJK.search(texts) else "DejaVu Sans"
     plt.rcParams.update({"font.family": family, "font.size": 9, "svg.hashsalt": "briefgen"})
     figure, axes = plt.subplots(figsize=(6.4, 0.42 * len(kinds) + 1.2), dpi=200)
     height = 0.8 / max(1, len(chart.series))
@@ -84,9 +84,6 @@ def draw(chart: ChartData) -> bytes:
     figure.savefig(buffer, format="png", metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
-
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 @functools.cache

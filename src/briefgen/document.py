@@ -19,7 +19,7 @@ import jinja2
 import jinja2.sandbox
 from jinja2.exceptions import SecurityError
 
-from briefgen.charts import short_label as chart_label
+from briefgen.charts import short_label
 from briefgen.errors import Problem, ProblemsError, display_path, problem
 from briefgen.i18n import Strings, is_cjk, load_strings
 from briefgen.model import Brief, Company, Section, Span, Term
@@ -111,6 +111,7 @@ class DocumentWriter:
 
     def _section(self, brief: Brief, section: Section, strings: dict[str, str]) -> dict[str, Any]:
         table = ""
+        keys: set[str] = set()
         if section.data == "companies":
             table = companies_markdown(brief, section, strings)
             keys = {f"companies/{c.id}" for c in section.companies}
@@ -183,12 +184,6 @@ def _company_row(company: Company, brief: Brief) -> tuple[str, str, str, str]:
     comma, semicolon = ("\u3001", "\uff1b") if is_cjk(brief.locale) else (", ", "; ")
     kinds = comma.join(short_label(brief.data_kinds.get(k, k)) for k in company.data_kinds)
     return name, company.products, kinds or "—", semicolon.join(company.claimed_uses) or "—"
-
-
-def short_label(label: str) -> str:
-    """'facial expressions and micro-expressions' stays; text after a comma or '(' goes, in
-    Chinese punctuation too."""
-    return str(chart_label(label))
 
 
 def glossary_markdown(terms: tuple[Term, ...]) -> str:

@@ -17,6 +17,7 @@ marked with its language and a visible note, and records it in the manifest.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gettext
 import hashlib
 import io
@@ -31,7 +32,7 @@ from babel.messages import mofile, pofile
 from babel.messages.catalog import Catalog
 
 from briefgen.errors import Problem, did_you_mean, display_path
-from briefgen.model import Block, Content
+from briefgen.model import CJK, Block, Content
 from briefgen.project import Project
 from briefgen.yamlfile import load_yaml_mapping
 
@@ -39,10 +40,9 @@ STATES = ("current", "stale", "missing")
 TRANSLATABLE = ("title", "body", "figure.caption", "figure.alt")
 HASH_LENGTH = 12
 STRINGS_DIR = Path("templates/strings")
-# CJK ideographs, kana and hangul: counted one by one. A translator's word count for Chinese is
-# its characters; to compare with English, about 1.7 characters make one English word (the
-# ratio Chinese translations of English policy texts show; docs/translation.md).
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# CJK characters are counted one by one: a translator's word count for Chinese is its
+# characters; to compare with English, about 1.7 characters make one English word (the ratio
+# Chinese translations of English policy texts show; docs/translation.md).
 CHARACTERS_PER_WORD = 1.7
 
 
@@ -269,24 +269,21 @@ def catalog_bytes(locale: str, source: Mapping[str, str], texts: Mapping[str, st
     return buffer.getvalue()
 
 
-def _epoch() -> Any:
-    import datetime as dt
-
-    return dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+# Catalog headers carry a fixed date: the same strings give the same bytes.
+_EPOCH = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
 
 
-_EPOCH = _epoch()
+def vocabulary_label(
+    strings: Mapping[str, str], project: Project, vocabulary: str, key: str
+) -> str:
+    """An audience, use case or right in the locale of `strings`, else as briefgen.yaml has it."""
+    return strings.get(f"{vocabulary}/{key}") or project.label(vocabulary, key)
 
 
-def localized_label(strings: Mapping[str, str], vocabulary: str, key: str, fallback: str) -> str:
-    return strings.get(f"{vocabulary}/{key}", fallback)
-
-
-def language_name(locale: str, in_locale: str | None = None) -> str:
-    """A locale's name in its own language (or in `in_locale`): 'English', 'français'."""
+def language_name(locale: str) -> str:
+    """A locale's name in its own language: 'English', 'Français'."""
     parsed = babel.Locale.parse(locale, sep="-")
-    viewer = babel.Locale.parse(in_locale, sep="-") if in_locale else parsed
-    name = str(parsed.get_display_name(viewer) or locale)
+    name = str(parsed.get_display_name(parsed) or locale)
     return name[:1].upper() + name[1:]  # "français" in a sentence, "Français" on its own
 
 
@@ -299,22 +296,6 @@ def typst_region(locale: str) -> str:
         babel.core.get_global("likely_subtags").get(str(parsed), str(parsed))
     )
     return str(likely.territory or "")
-
-
-def bcp47(locale: str) -> str:
-    return locale.replace("_", "-")
-
-
-def fallback_chain(locale: str, source: str) -> tuple[str, ...]:
-    """Where a text is looked for: the locale, then the source (never a third language)."""
-    return (locale,) if locale == source else (locale, source)
-
-
-def first_in(texts: Mapping[str, str], chain: Iterable[str]) -> str:
-    for locale in chain:
-        if texts.get(locale):
-            return texts[locale]
-    return next(iter(texts.values()), "")
 
 
 # --- status ------------------------------------------------------------------------------

@@ -63,11 +63,6 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def language_name(locale: str) -> str:
-    """The locale's name in its own language, e.g. 'English', '中文 (简体)'."""
-    return i18n.language_name(locale)
-
-
 def page_name(locale: str, source: str) -> str:
     """index.html in the source language; index.<locale>.html in each other language."""
     return PAGE if locale == source else f"index.{locale}.html"
@@ -87,7 +82,7 @@ def entries(
     order = {name: i for i, name in enumerate(FORMATS)}
 
     def label(vocabulary: str, key: str) -> str:
-        return strings.get(f"{vocabulary}/{key}") or project.label(vocabulary, key)
+        return i18n.vocabulary_label(strings, project, vocabulary, key)
 
     for (brief, locale), files in sorted(grouped.items()):
         first = files[0]
@@ -108,7 +103,7 @@ def entries(
                 title=first.title,
                 subtitle=first.subtitle,
                 locale=locale,
-                language=language_name(locale),
+                language=i18n.language_name(locale),
                 audience=audience,
                 audience_label=strings.get("all_audiences", "everyone")
                 if audience == "all"
@@ -145,7 +140,7 @@ def render_page(
     pages = [
         {
             "locale": code,
-            "name": language_name(code),
+            "name": i18n.language_name(code),
             "href": page_name(code, project.source_locale),
         }
         for code in locales

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MANIFEST_VERSION = 2
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# CJK ideographs, kana and hangul: where Chinese, Japanese or Korean text is.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # Where pandoc says a problem is: "at line 6 column 1" (pandoc 3) or "(line 6, column 1)".
 _PANDOC_POSITION = re.compile(r"\bline (\d+),? column \d+")
 
@@ -130,7 +131,7 @@ class Term:
         # A plain substring test first: the word-boundary regex runs only on likely hits.
         # Chinese has no spaces between words, so a phrase with CJK characters matches as is.
         return any(
-            m in lowered and (_CJK.search(m) or re.search(rf"(?<!\w){re.escape(m)}(?!\w)", lowered))
+            m in lowered and (CJK.search(m) or re.search(rf"(?<!\w){re.escape(m)}(?!\w)", lowered))
             for m in self.match
         )
 

@@ -323,12 +323,11 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
     if format_name == "pdf":
         # Pandoc 3.9 writes a language switch as `#set text(lang: "en"); ` on the line of the
         # first element, which turns a leading list marker into text: start it on a new line.
-        output = _LANG_SET.sub(r"\1\n", output.decode("utf-8")).encode("utf-8")
-    if format_name == "pdf" and job.cjk:
-        _check_glyphs(job, output.decode("utf-8"))
-    if format_name == "pdf":
+        source = _LANG_SET.sub(r"\1\n", output.decode("utf-8"))
+        if job.cjk:
+            _check_glyphs(job, source)
         output = typst_pdf.compile_pdf(
-            output.decode("utf-8"),
+            source,
             root=media,
             font_paths=tuple(Path(p) for p in job.font_paths),
             timestamp=job.timestamp,

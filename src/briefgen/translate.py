@@ -26,6 +26,7 @@ from briefgen.i18n import (
     LocaleStatus,
     Scope,
     catalog_bytes,
+    field_hash,
     field_texts,
     locale_states,
     source_hashes,
@@ -237,18 +238,12 @@ def _items(loaded: Loaded, locale: str, brief: str | None, stale_only: bool) -> 
                 key=f"string/{key}",
                 fields={"text": text},
                 markdown_fields=frozenset(),
-                source_hash=_combined({"text": _hash(text)}),
+                source_hash=_combined({"text": field_hash(text)}),
                 context={"string": key, "path": f"{STRINGS_DIR}/{locale}.po"},
                 translation={"text": have[key]} if key in have else None,
             )
         )
     return items
-
-
-def _hash(text: str) -> str:
-    from briefgen.i18n import field_hash
-
-    return field_hash(text)
 
 
 def export(
