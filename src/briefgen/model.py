@@ -30,6 +30,36 @@ _PANDOC_POSITION = re.compile(r"\bline (\d+),? column \d+")
 
 
 @dataclass(frozen=True)
+class Branding:
+    """How an organisation's briefs look, from briefgen.yaml's `branding:`: applied by every
+    renderer (PDF, HTML, EPUB, DOCX, ODT) and the library page, never by editing templates.
+
+    Texts are per locale (locale -> text); a locale without its own text uses the source's.
+    """
+
+    organisation: dict[str, str] = field(default_factory=dict, hash=False)
+    contact: dict[str, str] = field(default_factory=dict, hash=False)
+    logo: str = ""  # a PNG or SVG file, relative to the project root; "" for none
+    logo_alt: dict[str, str] = field(default_factory=dict, hash=False)
+    accent: str = "#1f4e79"  # "#rrggbb": headings, rules, links, the title area
+    body_font: str = ""  # a font family name; "" keeps each renderer's default
+    heading_font: str = ""
+    source_locale: str = "en"
+
+    def _text(self, texts: dict[str, str], locale: str) -> str:
+        return texts.get(locale) or texts.get(self.source_locale, "")
+
+    def organisation_for(self, locale: str) -> str:
+        return self._text(self.organisation, locale)
+
+    def contact_for(self, locale: str) -> str:
+        return self._text(self.contact, locale)
+
+    def logo_alt_for(self, locale: str) -> str:
+        return self._text(self.logo_alt, locale)
+
+
+@dataclass(frozen=True)
 class Citation:
     key: str
     line: int
