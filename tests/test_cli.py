@@ -52,3 +52,12 @@ def test_no_project_here_is_a_clear_error(tmp_path) -> None:
     assert result.exit_code == 1
     expected = f"error: {tmp_path} is not a briefgen project: it has no briefgen.yaml.\n"
     assert result.stderr == expected
+
+
+def test_a_mistyped_option_value_suggests_the_closest_choice() -> None:
+    result = run_cli("build", "government", "--format", "pdff")
+    assert result.exit_code == 2
+    assert (
+        "Invalid value for '--format': \"pdff\" is not one of html, pdf, docx, odt, epub, md "
+        '(did you mean "pdf"?).'
+    ) in result.stderr

@@ -27,6 +27,9 @@ def messages(error: ProblemsError) -> list[str]:
 
 def test_did_you_mean() -> None:
     assert did_you_mean("goverment", ["government", "companies"]) == ' (did you mean "government"?)'
+    # a short form names the one value that starts with it
+    assert did_you_mean("zh", ["en", "fr", "zh-Hans"]) == ' (did you mean "zh-Hans"?)'
+    assert did_you_mean("p", ["pdf", "png"]) == " (expected one of: pdf, png)"
     assert did_you_mean("zzz", ["a", "b"]) == " (expected one of: a, b)"
 
 

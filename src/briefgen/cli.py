@@ -14,7 +14,7 @@ from briefgen import __version__
 from briefgen.build import BuildRequest, Shard, assembled_markdown, build, publish_library, release
 from briefgen.build import check as check_project
 from briefgen.check import load
-from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError
+from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError, did_you_mean
 from briefgen.manifest import merge_files, read_manifest, verify
 from briefgen.parallel import ProgressEvent, default_jobs
 from briefgen.project import FORMATS, find_project_root
@@ -50,6 +50,21 @@ def fail(message: str, code: int = EXIT_PROBLEMS) -> NoReturn:
 
 
 COLOURS = {"error": "red", "warning": "yellow", "note": "cyan"}
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """click's Choice, with the closest valid value suggested for a near miss."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(
+                f'"{value}" is not one of {", ".join(map(str, self.choices))}'
+                f"{did_you_mean(str(value), map(str, self.choices))}.",
+                param,
+                ctx,
+            )
 
 
 def report(problems: tuple[Problem, ...]) -> None:
@@ -134,7 +149,7 @@ def output_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--untranslated",
-            type=click.Choice(["refuse", "fallback"]),
+            type=Choice(["refuse", "fallback"]),
             default=None,
             help="What briefs do with blocks not (or no longer) translated: refuse to build, "
             "or show the source text, marked (default: the recipe's, else briefgen.yaml's).",
@@ -225,7 +240,7 @@ def run_build(ctx: Context, request: BuildRequest, quiet: bool, archive: bool) -
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(FORMATS),
+    type=Choice(FORMATS),
     metavar="F",
     help=f"Build only this format (repeatable): {', '.join(FORMATS)}. "
     "Default: the formats each recipe names.",
@@ -425,7 +440,7 @@ def i18n_group() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=Choice(["text", "json"]),
     default="text",
     show_default=True,
     help="json follows docs/i18n-status.schema.json.",
@@ -465,9 +480,7 @@ def i18n_status_command(
 
 @i18n_group.command("export")
 @click.option("--locale", required=True, metavar="L", help="The locale to translate into.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["xliff", "po"]), default="xliff", show_default=True
-)
+@click.option("--format", "fmt", type=Choice(["xliff", "po"]), default="xliff", show_default=True)
 @click.option("--brief", default=None, metavar="B", help="Only what this brief needs.")
 @click.option("--stale-only", is_flag=True, help="Only what is missing or out of date.")
 @click.option(
@@ -630,9 +643,7 @@ def check_command(ctx: Context, strict: bool) -> None:
 
 
 @main.command("list")
-@click.argument(
-    "what", type=click.Choice(["briefs", "blocks", "vocabularies", "all"]), default="all"
-)
+@click.argument("what", type=Choice(["briefs", "blocks", "vocabularies", "all"]), default="all")
 @click.option("--audience", default="", metavar="A", help="Blocks that serve this audience.")
 @click.option("--use-case", default="", metavar="U", help="Blocks for this use case.")
 @click.option("--right", default="", metavar="R", help="Blocks that speak to this right.")

@@ -59,6 +59,11 @@ def did_you_mean(value: str, known: Iterable[str]) -> str:
     """' (did you mean "x"?)' for a near miss, else a list of what is allowed."""
     known = sorted(known)
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    # A short form ("zh" for "zh-Hans", "gov" for "government") is too short for difflib's
+    # ratio, but names one value when exactly one starts with it.
+    starting = [k for k in known if value and k.lower().startswith(value.lower())]
+    if not close and len(starting) == 1:
+        close = starting
     if close:
         return f' (did you mean "{close[0]}"?)'
     return f" (expected one of: {', '.join(known)})" if known else ""
