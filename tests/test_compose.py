@@ -180,7 +180,7 @@ def test_required_parts_come_first_then_priority_and_relevance(scenario) -> None
         "27 left\n"
     )
     assert "words: 185, the body without references\n" in result.stdout
-    markdown = (project / "build/compose/en/officials-schools.md").read_text()
+    markdown = (project / "build-compose/en/officials-schools.md").read_text()
     assert markdown.startswith(
         "# Emotion recognition in schools\n\n*A brief for education officials*"
     )
@@ -200,7 +200,7 @@ def test_rights_keep_the_brief_to_blocks_that_speak_to_them(scenario) -> None:
         "framing-officials", "framing-schools", "cameras", "grades", "rec-officials",
     ]  # fmt: skip
     assert "Left out" not in result.stdout
-    markdown = (project / "build/compose/en/officials-schools-expression.md").read_text()
+    markdown = (project / "build-compose/en/officials-schools-expression.md").read_text()
     assert "*A brief for education officials, on freedom of expression*" in markdown
 
 
@@ -216,7 +216,7 @@ def test_a_page_budget_is_held_on_the_real_pdf(scenario) -> None:
         "ran to 3 pages\n" in result.stdout  # fmt: skip
     fitting = re.findall(r"^fitting, PDF \d+: .* -> (\d+) pages?$", result.stdout, re.MULTILINE)
     assert fitting[0] == "3" and fitting[-1] == "1"
-    pdf = project / "build/compose/en/press-schools.pdf"
+    pdf = project / "build-compose/en/press-schools.pdf"
     assert len(PdfReader(pdf).pages) == 1
     assert "pages: 1 (counted on the PDF)\n" in result.stdout
     assert list(_chosen(result.stdout)) == [
@@ -320,7 +320,7 @@ def test_the_saved_recipe_is_readable_and_rebuilds_the_brief(scenario) -> None:
     )
     built = run_cli("--project", project, "build", "for-officials")
     assert built.exit_code == 0, built.stderr
-    composed = project / "build/compose/en/for-officials.md"
+    composed = project / "build-compose/en/for-officials.md"
     assert (project / "build/en/for-officials.md").read_bytes() == composed.read_bytes()
 
     # The same command again writes the same recipe; another would replace it, and is refused.

@@ -357,7 +357,7 @@ def _comma_list(values: tuple[str, ...]) -> tuple[str, ...]:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder (default: build/compose/ in the project).",
+    help="Output folder (default: build-compose/ in the project).",
 )
 @click.option(
     "--save-recipe",

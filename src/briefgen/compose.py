@@ -56,7 +56,8 @@ from briefgen.recipes import RECIPES_DIR
 
 DEFAULT_PAGES = 2
 DEFAULT_FORMATS = ("pdf", "docx")
-DEFAULT_OUT = Path("build/compose")
+# Beside build/, not in it: `briefgen verify build/` reports any file its manifest does not list.
+DEFAULT_OUT = Path("build-compose")
 # A page estimate to choose blocks before the real PDF is counted: an A4 page of a brief holds
 # about 560 words of body, and the title block and the references take about 300 (measured on
 # the shipped briefs: the government brief's 4,057 words fill 8 pages with its references).
@@ -106,7 +107,7 @@ class ComposeRequest:
     locale: str = ""  # "": the project's source locale
     formats: tuple[str, ...] = DEFAULT_FORMATS
     title: str = ""
-    out: Path | None = None  # None: build/compose/ in the project
+    out: Path | None = None  # None: build-compose/ in the project
     save_recipe: Path | None = None
     jobs: int = 1
 
