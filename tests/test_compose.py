@@ -159,7 +159,9 @@ def test_required_parts_come_first_then_priority_and_relevance(scenario) -> None
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     # The whole-report summary, the roads evidence, the internal note and the press's request
-    # are no candidates; the rest is placed by part, required block first.
+    # are no candidates. The required parts go in first, then the best block on the rights at
+    # stake, then the rest by rank while it fits (the p3 "law" fits where "grades" does not);
+    # each is placed in its part, the required block first, then in file order.
     assert result.stdout.split("words: ")[0] == (
         "Emotion recognition in schools (officials-schools, en)\n"
         "  Why this matters to education officials\n"
@@ -168,15 +170,17 @@ def test_required_parts_come_first_then_priority_and_relevance(scenario) -> None
         "    summary-schools                             20 words\n"
         "  The evidence\n"
         "    cameras                                     40 words  required: the key evidence\n"
-        "    grades                                      28 words\n"
+        "  What is at stake\n"
+        "    privacy                                     28 words  first after them: the rights "
+        "at stake\n"
         "  The legal framework\n"
         "    law                                         12 words\n"
         "  What we ask\n"
         "    rec-officials                               13 words  required: what is asked\n"
         "Left out (2 blocks, best-ranked first)\n"
-        "    vendors                                  context p2: does not fit: 220 words, "
+        "    grades                                   finding p2: does not fit: 28 words, "
         "27 left\n"
-        "    privacy                                  analysis p2: does not fit: 28 words, "
+        "    vendors                                  context p2: does not fit: 220 words, "
         "27 left\n"
     )
     assert "words: 185, the body without references\n" in result.stdout
@@ -309,10 +313,13 @@ def test_the_saved_recipe_is_readable_and_rebuilds_the_brief(scenario) -> None:
         "sections:\n"
         "  - title:\n"
         "      en: Why this matters to education officials\n"
-        "    blocks: [framing-officials, framing-schools, summary-schools]\n"
+        "    blocks: [framing-officials, summary-schools]\n"
         "  - title:\n"
         "      en: The evidence\n"
         "    blocks: [cameras]\n"
+        "  - title:\n"
+        "      en: What is at stake\n"
+        "    blocks: [privacy]\n"
         "  - title:\n"
         "      en: What we ask\n"
         "    blocks: [rec-officials]\n"

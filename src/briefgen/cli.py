@@ -428,7 +428,13 @@ def print_composed(composed: Any, verbose: bool) -> None:
     for heading, candidates in composed.sections:
         click.echo(f"  {heading}")
         for candidate in candidates:
-            why = f"  required: {candidate.required}" if candidate.required else ""
+            why = (
+                f"  required: {candidate.required}"
+                if candidate.required
+                else f"  first after them: {candidate.preferred}"
+                if candidate.preferred
+                else ""
+            )
             click.echo(f"    {candidate.block.id:<40} {candidate.words:>5} words{why}")
     left = composed.left_out
     if left:

@@ -14,10 +14,12 @@ The composed brief is an ordinary Recipe held in memory (sections listing block 
 cited and rendered by build.prepare and parallel.render_jobs like any shipped brief; `recipe_yaml`
 writes that same Recipe as a file, so `briefgen build` rebuilds the same bytes from it.
 
-Ranking: priority (1 first), then relevance (the requested use cases a block names for itself,
-the requested rights it speaks to, and the audience if it names it), then the project's reading
-order (file paths), then id. Blocks that serve every use case and only summarise the whole
-report (`summary` blocks) are left out: the composed brief has its own opening.
+Ranking: the required parts first (an opening for the audience, the key evidence for the use
+case, what is asked of the audience), then the best block on the rights at stake, then priority
+(1 first), relevance (the requested use cases a block names for itself, the requested rights it
+speaks to, and the audience if it names it), the project's reading order (file paths), and id.
+Blocks that serve every use case and only summarise the whole report (`summary` blocks) are left
+out: the composed brief has its own opening.
 """
 
 from __future__ import annotations
@@ -78,13 +80,16 @@ class Part:
     title: str  # the interface string
     required: str = ""  # what the part is called in messages, when the brief cannot do without
     show_titles: bool = True
+    preferred: str = ""  # a part whose best block goes in first after the required, if it fits
 
 
 PARTS = (
     Part("opening", ("framing", "summary"), "compose_opening", "the opening"),
     Part("evidence", ("evidence", "finding"), "compose_evidence", "the key evidence"),
     Part("background", ("context", "method"), "compose_background"),
-    Part("stakes", ("analysis",), "compose_stakes"),
+    # PRODUCT.md's quality bar: a brief names the rights at stake. Not required (a short
+    # budget may leave no room), but its best block is tried first after the required parts.
+    Part("stakes", ("analysis",), "compose_stakes", preferred="the rights at stake"),
     Part("law", ("legal",), "compose_law"),
     # One request under a heading that says what it is: the block's own title would repeat it.
     Part("ask", ("recommendation",), "compose_ask", "what is asked", show_titles=False),
@@ -138,8 +143,9 @@ class Candidate:
     block: Block  # in the source locale
     part: str
     words: int  # as the reader gets it: the translation, or the source shown in its place
-    rank: tuple[int, int, str, str]
+    rank: tuple[int, int, int, str, str]  # (tier, priority, -relevance, file path, id)
     required: str = ""  # the required part it fills, if it is that part's choice
+    preferred: str = ""  # the preferred part it fills, if it is that part's best block
 
 
 @dataclass(frozen=True)
@@ -337,7 +343,7 @@ def _candidates(loaded: Loaded, request: ComposeRequest) -> list[Candidate]:
             + len(block.rights & rights)
             + (block.audiences != every_audience)
         )
-        rank = (block.priority, -relevance, block.order, block.id)
+        rank = (1, block.priority, -relevance, block.order, block.id)
         eligible.append(Candidate(block, part_of[block.kind], 0, rank))
     eligible.sort(key=lambda c: c.rank)
     chosen: dict[str, str] = {}
@@ -359,11 +365,19 @@ def _candidates(loaded: Loaded, request: ComposeRequest) -> list[Candidate]:
             missing.append(_missing_part(loaded, request, part, kinds))
     if missing:
         raise ProblemsError(missing)
-    return [
+    kept = [
         dataclasses.replace(c, required=chosen.get(c.block.id, ""))
         for c in eligible
         if c.block.id in chosen or not rights or c.block.rights & rights
     ]
+    for part in PARTS:
+        best = next((c for c in kept if c.part == part.key and not c.required), None)
+        if part.preferred and best is not None:
+            index = kept.index(best)
+            kept[index] = dataclasses.replace(
+                best, rank=(0, *best.rank[1:]), preferred=part.preferred
+            )
+    return sorted(kept, key=lambda c: c.rank)
 
 
 def _missing_part(
