@@ -14,7 +14,7 @@ from briefgen.content import read_content
 from briefgen.datasets import load_data
 from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
 from briefgen.errors import Problem, ProblemsError, did_you_mean
-from briefgen.i18n import Strings, load_strings, qa_problems
+from briefgen.i18n import Strings, block_words, load_strings, qa_problems
 from briefgen.model import Block, Content, Data, Recipe
 from briefgen.project import Project, load_project
 from briefgen.recipes import load_recipes
@@ -110,7 +110,9 @@ def load(root: Path) -> Loaded:
         # guess: those checks wait until every block loads.
         if source_blocks and project.source_locale not in content.incomplete:
             audience = Audience(project.build_date, internal=recipe.visibility == "internal")
-            errors.extend(select_blocks(recipe, source_blocks, audience)[1])
+            chosen, found = select_blocks(recipe, source_blocks, audience)
+            errors.extend(found)
+            errors.extend(_over_budget(project, recipe, chosen))
     for folder in ("templates", "styles", "fonts"):
         for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
             if not inside(path, root):
@@ -132,6 +134,29 @@ def load(root: Path) -> Loaded:
     return Loaded(
         project, content, recipes, bibliography, tuple(sorted(set(warnings))), data, strings
     )
+
+
+def _over_budget(project: Project, recipe: Recipe, chosen: list[list[Block]]) -> list[Problem]:
+    """A recipe's `words:` budget, held against its body in the source locale (the blocks it
+    selects; references and data tables are not counted)."""
+    if recipe.words is None:
+        return []
+    words = sum(
+        block_words(block, spec.show_titles)
+        for spec, blocks in zip(recipe.sections, chosen, strict=True)
+        for block in blocks
+    )
+    if words <= recipe.words:
+        return []
+    return [
+        Problem(
+            recipe.path,
+            recipe.words_line,
+            f'the brief "{recipe.id}" runs to {words:,} words (its body in '
+            f"{project.source_locale}, without references), over its budget of {recipe.words}: "
+            f"take blocks out, lower max_priority, or raise words: to {words} or more.",
+        )
+    ]
 
 
 def _untitled(project: Project, recipes: dict[str, Recipe]) -> list[Problem]:

@@ -62,6 +62,11 @@ def english_words(text: str) -> int:
     return round(characters / CHARACTERS_PER_WORD) + len(CJK.sub(" ", text).split())
 
 
+def block_words(block: Block, with_title: bool = True) -> int:
+    """A block's length in a brief, for budgets: its text, and its title where it is printed."""
+    return english_words(f"{block.title}\n{block.body}" if with_title else block.body)
+
+
 def field_texts(block: Block) -> dict[str, str]:
     """What a translator translates in a block, by field."""
     texts = {"title": block.title, "body": block.body}

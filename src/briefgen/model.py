@@ -228,6 +228,10 @@ class Recipe:
     visibility: str = "public"
     pages: int | None = None  # the PDF's page budget, if the recipe sets one
     untranslated: str = ""  # refuse or fallback; "" follows the project
+    # The body's word budget (without references), counted in the source locale, CJK
+    # characters at 1.7 a word; `check` and `build` report a brief over it at `words_line`.
+    words: int | None = None
+    words_line: int = field(default=0, compare=False)
 
     def csl_for(self, default: str) -> str:
         """The recipe's citation style, else `default` (the locale's, from briefgen.yaml)."""

@@ -25,6 +25,7 @@ RECIPE_KEYS = {
     "compact": "true for tighter PDF pages (smaller type and margins), e.g. a one-page summary",
     "max_priority": "leave out blocks whose priority is higher than this (1-3)",
     "pages": "the most A4 pages the PDF may take (a whole number); the test suite holds it",
+    "words": "the most words the body may have, without references (check and build hold it)",
     "visibility": "public (default) or internal: an internal brief is built only by --internal",
     "untranslated": "refuse or fallback: what this brief does with blocks not translated",
     "sections": "the ordered sections of the brief",
@@ -127,10 +128,8 @@ def load_recipe(project: Project, path: Path) -> Recipe:
             )
             continue
         sections.append(_section(item, project, at))
-    pages = data.get("pages")
-    if pages is not None and (isinstance(pages, bool) or not isinstance(pages, int) or pages < 1):
-        at(data, "pages")(f'pages must be a whole number of pages, at least 1, not "{pages}".')
-        pages = None
+    pages = _budget(data, "pages", "a whole number of pages, at least 1", at)
+    words = _budget(data, "words", "a whole number of words, at least 1, e.g. 800", at)
     untranslated = str(data.get("untranslated", ""))
     if untranslated and untranslated not in ("refuse", "fallback"):
         at(data, "untranslated")(
@@ -160,6 +159,8 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         visibility=visibility,
         pages=pages,
         untranslated=untranslated,
+        words=words,
+        words_line=data.line_of("words") if words is not None else 0,
     )
 
 
@@ -249,6 +250,17 @@ def _term_set(value: Any, name: str, project: Project, report: Any) -> frozenset
         report(f'"{name}" must be a list or "all".')
         return frozenset()
     return frozenset(check_terms(values, name, vocabulary, report, allow_all=True))
+
+
+def _budget(data: LineDict, key: str, what: str, at: Any) -> int | None:
+    """A budget (pages, words): a positive whole number, or None when the recipe sets none."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        at(data, key)(f'{key} must be {what}, not "{value}".')
+        return None
+    return value
 
 
 def _priority(value: Any, report: Any) -> int:
