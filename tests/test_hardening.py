@@ -9,8 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -24,7 +22,6 @@ from pypdf import PdfReader
 from briefgen.content import split_front_matter
 from briefgen.errors import ProblemsError
 from briefgen.pandoc import bundled
-from briefgen.serve import make_server
 from briefgen.yamlfile import parse_yaml
 from tests.conftest import run_cli, tree_digest
 
@@ -310,38 +307,6 @@ def test_ctrl_c_leaves_no_partial_files(scenario, tmp_path: Path) -> None:
     assert tree_digest(project / "build") == before
     assert no_partial_files(project / "build")
     assert run_cli("verify", project / "build").exit_code == 0
-
-
-# --- the preview server ----------------------------------------------------------------------
-
-
-def test_preview_server_binds_loopback_and_stays_in_the_build(scenario, tmp_path: Path) -> None:
-    import threading
-
-    project = scenario("minimal")
-    assert run_cli("--project", project, "build", "-q").exit_code == 0
-    secret = tmp_path / "secret.txt"
-    secret.write_text("private")
-    (project / "build/leak.txt").symlink_to(secret)
-    server = make_server(project / "build", 0)
-    assert server.server_address[0] == "127.0.0.1"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        with urllib.request.urlopen(base + "/index.html") as response:
-            assert response.status == 200
-        for path, status in (
-            ("/leak.txt", 403),
-            ("/../briefgen.yaml", 404),
-            ("/%2e%2e/briefgen.yaml", 404),
-            ("/en/", 403),
-        ):
-            with pytest.raises(urllib.error.HTTPError) as error:
-                urllib.request.urlopen(base + path)
-            assert error.value.code == status, path
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- property-based --------------------------------------------------------------------------
