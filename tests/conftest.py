@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import shutil
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import Browser, sync_playwright
 
 from briefgen.cli import main
 
@@ -82,3 +87,41 @@ def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli("--project", REPO, "build", "--out", out, "--quiet")
     assert result.exit_code == 0, result.stderr
     return out
+
+
+# Debian's Chromium driven by Playwright, with the build served on loopback: the library page
+# tests and the axe-core checks share these.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def site(shipped_build: Path) -> Iterator[str]:
+    """The build folder served on loopback only, on a free port."""
+    handler = functools.partial(QuietHandler, directory=str(shipped_build))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()

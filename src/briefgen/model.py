@@ -400,6 +400,7 @@ class RenderJob:
     locale: str
     markdown: str  # the assembled pandoc Markdown
     metadata: str  # pandoc metadata (MetaString values), canonical JSON
+    epub_metadata: str  # pandoc metadata only the EPUB writer gets (accessibility), JSON
     references: str  # the CSL JSON items the brief cites, canonical JSON ("[]" for none)
     csl: bytes  # the citation style
     csl_locale: str  # the CSL locale of citation terms (and, et al., accessed)

@@ -196,6 +196,37 @@ def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> d
     return meta
 
 
+def epub_metadata(strings: dict[str, str], figures: bool) -> dict[str, Any]:
+    """An EPUB's accessibility metadata (schema.org properties of its package), true of the brief.
+
+    Pandoc's defaults claim a textual book with alternative text whether or not it has images,
+    and give no summary. A brief's only images are its figures, and each carries its own alt
+    text (set_figure_alt), so the text alone is sufficient either way. Only the EPUB writer
+    gets these fields: DOCX and ODT would copy them into their custom properties. There is no
+    conformance claim (dcterms:conformsTo): nothing checks the whole of EPUB Accessibility 1.1.
+    """
+    modes = ["textual", "visual"] if figures else ["textual"]
+    sufficient = ["textual", "textual,visual"] if figures else ["textual"]
+    features = ["readingOrder", "structuralNavigation", "tableOfContents"]
+    if figures:
+        features.insert(0, "alternativeText")
+    meta: dict[str, Any] = {
+        "accessModes": _meta_list(modes),
+        "accessModeSufficient": _meta_list(sufficient),
+        "accessibilityFeatures": _meta_list(features),
+        "accessibilityHazards": _meta_list(["none"]),
+    }
+    summary = strings.get("epub_summary_figures" if figures else "epub_summary")
+    if summary:
+        meta["accessibilitySummary"] = {"t": "MetaString", "c": summary}
+    return meta
+
+
+def _meta_list(values: list[str]) -> dict[str, Any]:
+    # A list even of one: pandoc ignores a lone MetaString here and keeps its defaults.
+    return {"t": "MetaList", "c": [{"t": "MetaString", "c": v} for v in values]}
+
+
 @dataclass(frozen=True)
 class Document:
     """A brief read and cited once: pandoc JSON, and its figures' image files by name."""
@@ -298,6 +329,7 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         # Its header and footer carry the internal marker on every page.
         args.append(f"--reference-doc={job.templates}/reference-internal.docx")
     if format_name == "epub":
+        document = _with_metadata(document, job.epub_metadata)
         # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
         # parse into the package's dc:date; give it the ISO date explicitly.
         iso = json.loads(job.metadata).get("iso-date", {}).get("c", "")
@@ -335,6 +367,12 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         )
     path = artifact_path(job.brief_id, job.locale, format_name)
     return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
+
+
+def _with_metadata(document: bytes, metadata: str) -> bytes:
+    tree = json.loads(document)
+    tree["meta"].update(json.loads(metadata))
+    return json.dumps(tree, ensure_ascii=False).encode("utf-8")
 
 
 def _check_glyphs(job: RenderJob, source: str) -> None:
