@@ -24,8 +24,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from briefgen.preview import PREVIEW_FOLDER, InputWatcher, Preview, Target
 from briefgen.serve import make_preview_server, make_server
-from tests.conftest import run_cli
-from tests.test_library_browser import CHROMIUM, FLAGS
+from tests.conftest import CHROMIUM, FLAGS, run_cli
 
 INTRO = "content/en/010-intro.md"
 EVIDENCE = "content/en/020-evidence.md"
