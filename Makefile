@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: briefs test lint pytest check clean
+.PHONY: briefs test lint pytest check clean page-images
 
 briefs: $(VENV)/.installed
 	$(BIN)/briefgen build
@@ -33,6 +33,10 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
 	scripts/install-system-deps
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
+
+# The page images in docs/images/ (README "What you get"), from a fresh build.
+page-images: $(VENV)/.installed-test
+	$(BIN)/python scripts/page_images.py
 
 clean:
 	rm -rf build
