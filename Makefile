@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: briefs test lint pytest check clean
+.PHONY: briefs test lint pytest check clean page-images
 
 briefs: $(VENV)/.installed
 	$(BIN)/briefgen build
@@ -46,6 +46,10 @@ $(VENV)/.system-deps: scripts/install-system-deps
 node_modules/.installed: package-lock.json | $(VENV)/.system-deps
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
+
+# The page images in docs/images/ (README "What you get"), from a fresh build.
+page-images: $(VENV)/.installed-test
+	$(BIN)/python scripts/page_images.py
 
 clean:
 	rm -rf build

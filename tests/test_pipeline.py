@@ -50,6 +50,8 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
         "timestamp": minimal_job.timestamp + 1,
         "tool_versions": "{}",
         "shared_digest": "0" * 64,
+        "logo": b"<svg/>",
+        "logo_file": "brand-logo.png",
     }
     for field in dataclasses.fields(RenderJob):
         skipped = ("brief_id", "locale", "figures", "spans", "templates", "font_paths", "pandoc")

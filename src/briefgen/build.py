@@ -15,6 +15,7 @@ its manifest as they were.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,16 +51,16 @@ from briefgen.model import (
 )
 from briefgen.output import Written, write_files
 from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
-from briefgen.project import Project, load_project
+from briefgen.project import PROJECT_FILE, Project, load_project
 from briefgen.render import (
     brief_metadata,
     epub_metadata,
-    font_folders,
     internal_marker,
     resolve_csl,
-    root_fonts,
     typst_language,
 )
+from briefgen.typst_pdf import font_folders, root_fonts
+from briefgen.yamlfile import load_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,21 @@ def _request_key(request: BuildRequest) -> str:
         "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "pandoc": pandoc.executable(),
         "content_version": content_version(request.root),
+        # The logo can live anywhere in the project, outside the folders build_key hashes.
+        "logo": _logo_digest(request.root),
     }
     return json.dumps(asked, sort_keys=True)
+
+
+def _logo_digest(root: Path) -> str:
+    """sha256 of the logo briefgen.yaml names, read without loading the project ("" for none,
+    or for a file that cannot be read: loading the project then says why)."""
+    try:
+        data, _ = load_yaml_mapping(root / PROJECT_FILE, root)
+        name = data["branding"]["logo"]["file"]
+        return hashlib.sha256((root / str(name)).read_bytes()).hexdigest()
+    except (ProblemsError, OSError, KeyError, TypeError):
+        return ""
 
 
 def _unchanged(request: BuildRequest, key: str) -> BuildResult | None:
@@ -368,6 +382,7 @@ def prepare(
     shared = digest.tree_digest([templates, root_fonts(project.root)])
     versions = json.dumps(digest.tool_versions(), sort_keys=True)
     use_cases = tuple(project.vocabularies["use_cases"].items())
+    logo, logo_file = branding_logo(project)
     briefs = [
         assemble(
             project,
@@ -423,12 +438,22 @@ def prepare(
             tool_versions=versions,
             shared_digest=shared,
             spans=spans,
+            logo=logo,
+            logo_file=logo_file,
             templates=str(templates),
             font_paths=tuple(str(f) for f in fonts),
             pandoc=pandoc.executable(),
         )
         prepared.append(Prepared(brief, job))
     return prepared
+
+
+def branding_logo(project: Project) -> tuple[bytes, str]:
+    """The branding logo's bytes and its file name beside a brief's figures; b"" for none."""
+    if not project.branding.logo:
+        return b"", ""
+    suffix = Path(project.branding.logo).suffix.lower()
+    return (project.root / project.branding.logo).read_bytes(), f"brand-logo{suffix}"
 
 
 def brief_csl(project: Project, brief: Brief) -> str:

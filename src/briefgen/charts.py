@@ -89,7 +89,7 @@ def draw(chart: ChartData) -> bytes:
 @functools.cache
 def _cjk_family() -> str:
     """Chinese labels need a face with Chinese glyphs: matplotlib's DejaVu Sans has none and
-    would draw boxes. Kurinto Sans SC ships with the project's fonts (render.font_folders)."""
+    would draw boxes. Kurinto Sans SC ships with the project's fonts (typst_pdf.font_folders)."""
     from pathlib import Path
 
     import weblate_fonts

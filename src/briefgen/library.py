@@ -20,7 +20,7 @@ from briefgen import i18n
 from briefgen.errors import BriefgenError, ProblemsError, problem
 from briefgen.i18n import Strings
 from briefgen.manifest import MANIFEST
-from briefgen.model import FORMATS, Manifest, ManifestEntry
+from briefgen.model import FORMATS, Manifest, ManifestEntry, web_address_parts
 from briefgen.output import Written, write_atomic, write_files
 from briefgen.project import Project
 
@@ -146,11 +146,15 @@ def render_page(
         for code in locales
     ]
     files = {}
+    logo = brand_logo(project)
+    if logo is not None:
+        files[logo[0]] = logo[1]
     for locale in locales:
         words = catalog.for_locale(locale)
         listed = entries(manifest, project, words)
         context = {
             "project": project,
+            "brand": brand_context(project, locale, logo[0] if logo else ""),
             "entries": listed,
             "version": manifest.content_version,
             "audiences": sorted({(e.audience, e.audience_label) for e in listed}),
@@ -183,6 +187,26 @@ def render_page(
             raise ProblemsError([problem(path, 0, "library asset missing.", project.root)])
         files[f"assets/{asset}"] = path.read_bytes()
     return files
+
+
+def brand_logo(project: Project) -> tuple[str, bytes] | None:
+    """The branding logo as a library asset (its path in the output folder, its bytes)."""
+    if not project.branding.logo:
+        return None
+    suffix = Path(project.branding.logo).suffix.lower()
+    return f"assets/brand-logo{suffix}", (project.root / project.branding.logo).read_bytes()
+
+
+def brand_context(project: Project, locale: str, logo: str) -> dict[str, object]:
+    """What the page template shows of briefgen.yaml's branding, in the page's language."""
+    branding = project.branding
+    return {
+        "organisation": branding.organisation_for(locale),
+        "contact": web_address_parts(branding.contact_for(locale)),
+        "logo": logo,
+        "logo_alt": branding.logo_alt_for(locale),
+        "accent": branding.accent,
+    }
 
 
 def write_library(

@@ -59,6 +59,28 @@ class Branding:
         return self._text(self.logo_alt, locale)
 
 
+# A web address in a branding text (the contact line), to show as a link: URL characters up to a
+# space or any other character (Chinese punctuation ends it too); a final full stop is the
+# sentence's.
+_WEB_ADDRESS = re.compile(r"https?://[\w\-.~:/?#\[\]@!$&'()*+,;=%]+", re.ASCII)
+_SENTENCE_END = ".,;:!?)'"
+
+
+def web_address_parts(text: str) -> tuple[tuple[str, bool], ...]:
+    """`text` cut into (piece, is a web address) pairs, in order."""
+    parts: list[tuple[str, bool]] = []
+    position = 0
+    for found in _WEB_ADDRESS.finditer(text):
+        address = found.group(0).rstrip(_SENTENCE_END)
+        if found.start() > position:
+            parts.append((text[position : found.start()], False))
+        parts.append((address, True))
+        position = found.start() + len(address)
+    if position < len(text):
+        parts.append((text[position:], False))
+    return tuple(parts)
+
+
 @dataclass(frozen=True)
 class Citation:
     key: str
@@ -316,7 +338,15 @@ FORMATS: dict[str, Format] = {
         Format("docx", "docx", "docx", "Word", ("--reference-doc={templates}/reference.docx",)),
         Format("odt", "odt", "odt", "OpenDocument", ("--reference-doc={templates}/reference.odt",)),
         Format(
-            "epub", "epub", "epub3", "EPUB", ("--css={templates}/epub/brief.css", "--split-level=2")
+            "epub",
+            "epub",
+            "epub3",
+            "EPUB",
+            (
+                "--template={templates}/epub/brief.xhtml",
+                "--css={templates}/epub/brief.css",
+                "--split-level=2",
+            ),
         ),
         Format(
             "html",
@@ -381,8 +411,13 @@ class Span:
 
     def locate(self, line: int) -> str | None:
         """`path:line` for a line of the assembled document inside this block, else None."""
+        position = self.position(line)
+        return f"{position[0]}:{position[1]}" if position else None
+
+    def position(self, line: int) -> tuple[str, int] | None:
+        """(block file, its line) for a line of the assembled document inside this block."""
         if self.first_line <= line <= self.first_line + self.lines:
-            return f"{self.path}:{self.body_line + line - self.first_line}"
+            return self.path, self.body_line + line - self.first_line
         return None
 
 
@@ -415,6 +450,9 @@ class RenderJob:
     tool_versions: str  # canonical JSON of briefgen, pandoc, typst, matplotlib, ... versions
     shared_digest: str  # templates and fonts
     spans: tuple[Span, ...] = ()  # where each block stands in `markdown`
+    # The branding logo by value, like figures: a changed file is a changed job.
+    logo: bytes = b""
+    logo_file: str = ""  # its name beside the figures, e.g. "brand-logo.svg"
     templates: str = field(default="", compare=False)
     font_paths: tuple[str, ...] = field(default=(), compare=False)
     pandoc: str = field(default="", compare=False)  # the binary (its version is in tool_versions)
@@ -443,6 +481,10 @@ class RenderJob:
             if where:
                 return where
         return f"line {line} of the assembled brief (outside any block: see the template)"
+
+    def position(self, line: int) -> tuple[str, int] | None:
+        """(block file, its line) for a line of the assembled document; None outside blocks."""
+        return next((p for s in self.spans if (p := s.position(line))), None)
 
     def digest(self) -> str:
         value = hashlib.sha256()

@@ -11,6 +11,7 @@ from typing import Any
 
 import babel
 
+from briefgen.branding import load_branding
 from briefgen.errors import Problem, ProblemsError, did_you_mean, problem
 from briefgen.model import DEFAULT_FORMATS, Branding
 from briefgen.yamlfile import load_yaml_mapping
@@ -36,16 +37,6 @@ PROJECT_KEYS = {
     "branding": "organisation, contact, logo (file, alt), accent colour and fonts (body, heading) "
     "applied to every brief and the library page",
 }
-BRANDING_KEYS = {
-    "organisation": "who prepared the briefs (text, or locale to text)",
-    "contact": "a contact line printed on every brief (text, or locale to text)",
-    "logo": "file: a PNG or SVG in the project; alt: what it shows (text, or locale to text)",
-    "accent": 'the accent colour, "#rrggbb"',
-    "fonts": "body and heading: font family names",
-}
-LOGO_KEYS = ("file", "alt")
-FONT_KEYS = ("body", "heading")
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_KEYS = {"formats": "output formats", "csl": "citation style (a name in styles/ or a path)"}
 
 
@@ -145,8 +136,11 @@ def load_project(root: Path) -> Project:
     data, lines = load_yaml_mapping(path, root)
     problems: list[Problem] = []
 
+    def report_at(line: int, message: str) -> None:
+        problems.append(problem(path, line, message, root))
+
     def report(key: str, message: str) -> None:
-        problems.append(problem(path, lines.get(key, 0), message, root))
+        report_at(lines.get(key, 0), message)
 
     for key in sorted(set(data) - set(PROJECT_KEYS)):
         report(key, f'unknown key "{key}"{did_you_mean(key, PROJECT_KEYS)}.')
@@ -174,7 +168,9 @@ def load_project(root: Path) -> Project:
         report("date", f'the key "date" must be a date like 2021-01-15, not "{date}".')
         date = dt.date(2021, 1, 1)
 
-    branding = _branding(data.get("branding"), root, source, report)
+    branding = load_branding(
+        data.get("branding"), lines.get("branding", 0), root, source, report_at
+    )
 
     if problems:
         raise ProblemsError(problems)
@@ -242,74 +238,6 @@ def _per_locale(value: Any, source: str, key: str, report: Any) -> dict[str, str
         report(key, f'"{key}" must be text, or a mapping of locale to text.')
         return {}
     return {source: str(value).strip()}
-
-
-def _branding(value: Any, root: Path, source: str, report: Any) -> Branding:
-    """`branding:` of briefgen.yaml; every problem is reported against that key's line."""
-    if value is None:
-        return Branding(source_locale=source)
-    if not isinstance(value, dict):
-        report("branding", f'"branding" must be a mapping ({", ".join(BRANDING_KEYS)}).')
-        return Branding(source_locale=source)
-
-    def say(message: str) -> None:
-        report("branding", message)
-
-    for key in sorted(set(value) - set(BRANDING_KEYS)):
-        say(f'unknown key "branding.{key}"{did_you_mean(str(key), BRANDING_KEYS)}.')
-    texts = {
-        key: _per_locale(value[key], source, f"branding.{key}", report) if key in value else {}
-        for key in ("organisation", "contact")
-    }
-    logo, logo_alt = _logo(value.get("logo"), root, source, say, report)
-    accent = str(value.get("accent", Branding.accent))
-    if not HEX_COLOUR.match(accent):
-        say(f'"branding.accent" must be a colour like "#1f4e79", not "{accent}".')
-        accent = Branding.accent
-    fonts = value.get("fonts") or {}
-    if not isinstance(fonts, dict):
-        say('"branding.fonts" must be a mapping with body and heading font names.')
-        fonts = {}
-    for key in sorted(set(fonts) - set(FONT_KEYS)):
-        say(f'unknown key "branding.fonts.{key}"{did_you_mean(str(key), FONT_KEYS)}.')
-    return Branding(
-        organisation=texts["organisation"],
-        contact=texts["contact"],
-        logo=logo,
-        logo_alt=logo_alt,
-        accent=accent.lower(),
-        body_font=str(fonts.get("body", "")).strip(),
-        heading_font=str(fonts.get("heading", "")).strip(),
-        source_locale=source,
-    )
-
-
-def _logo(value: Any, root: Path, source: str, say: Any, report: Any) -> tuple[str, dict[str, str]]:
-    """The logo's project-relative path and its alt text per locale; a logo needs alt text."""
-    if value is None:
-        return "", {}
-    if not isinstance(value, dict) or "file" not in value:
-        say('"branding.logo" must be a mapping with "file" (a PNG or SVG) and "alt" (its text).')
-        return "", {}
-    for key in sorted(set(value) - set(LOGO_KEYS)):
-        say(f'unknown key "branding.logo.{key}"{did_you_mean(str(key), LOGO_KEYS)}.')
-    name = str(value["file"])
-    path = (root / name).resolve()
-    if path.suffix.lower() not in (".png", ".svg"):
-        say(f'the logo "{name}" must be a .png or .svg file.')
-        return "", {}
-    if not path.is_relative_to(root.resolve()) or not path.is_file():
-        say(f'the logo "{name}" is not a file inside the project.')
-        return "", {}
-    alt = (
-        _per_locale(value.get("alt"), source, "branding.logo.alt", report) if "alt" in value else {}
-    )
-    if not alt.get(source):
-        say(
-            f'the logo "{name}" has no alt text: add "alt:" saying what it shows, so screen '
-            "readers and PDF/UA can describe it."
-        )
-    return path.relative_to(root.resolve()).as_posix(), alt
 
 
 def _locale_options(

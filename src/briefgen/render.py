@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,18 +18,26 @@ from typing import Any
 
 import babel
 
-from briefgen import pandoc, typst_pdf
+from briefgen import pandoc, pdf
 from briefgen.charts import figure_bytes
 from briefgen.document import format_date
 from briefgen.errors import ProblemsError, ToolError, problem
 from briefgen.i18n import is_cjk
-from briefgen.model import FORMATS, Artifact, Brief, RenderJob, artifact_path, localized
+from briefgen.model import (
+    FORMATS,
+    Artifact,
+    Branding,
+    Brief,
+    RenderJob,
+    artifact_path,
+    localized,
+    web_address_parts,
+)
 from briefgen.project import Project
 
 # Raw passthrough is off in the reader: even if a block slipped past `check`, no HTML, TeX or
 # {=format} content can reach an output.
 READER = "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
-FONTS_DIR = "fonts"
 CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
 EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
 
@@ -43,26 +50,6 @@ def resolve_csl(project: Project, name: str, where: str) -> Path:
             [problem(project.root / where, 0, project.csl_problem(name), project.root)]
         )
     return path
-
-
-def font_folders(root: Path) -> tuple[Path, ...]:
-    """The project's own fonts/ folder, then the CJK faces installed from PyPI: Noto Sans CJK
-    (Regular) and Kurinto Sans SC (Regular and a real Bold, for Chinese headings and bold).
-
-    Typst's embedded fonts have no CJK glyphs, and Chinese set without a CJK font turns silently
-    into empty boxes, so the CJK fonts are dependencies, not options.
-    """
-    import noto_cjk_sans_otc
-    import weblate_fonts
-
-    kurinto = Path(weblate_fonts.__file__).parent / "static/weblate_fonts/kurinto/ttf"
-    folders = [root_fonts(root), Path(str(noto_cjk_sans_otc.FONT_PATH)).parent, kurinto]
-    return tuple(folder for folder in folders if folder.is_dir())
-
-
-def root_fonts(root: Path) -> Path:
-    """The project's own fonts; the packaged ones are covered by their versions (digest.py)."""
-    return root / FONTS_DIR
 
 
 UNSAFE_ATTRIBUTE_PREFIXES = ("on", "style", "srcdoc", "formaction")
@@ -179,14 +166,18 @@ def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> d
         "lang": brief.locale,
         "typst-lang": typst_language(brief.locale),
         "audience": brief.audience_label,
+        "prepared-for": brief.audience_label or strings.get("all_audiences", "everyone"),
         "audience-label": strings.get("audience", "For"),
         "use-cases": ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels),
         "publisher": project.publisher_for(brief.locale),
+        **branding_metadata(project.branding, brief.locale, strings),
         "toc-title": strings.get("contents", "Contents"),
         "description": brief.subtitle or brief.title,
         "identifier": "urn:uuid:" + str(uuid.uuid5(EPUB_NAMESPACE, f"{brief.id}/{brief.locale}")),
     }
     meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
+    if "contact" in meta:  # its web addresses become links
+        meta["contact"] = {"t": "MetaInlines", "c": linked_text(meta["contact"]["c"])}
     if brief.recipe.toc:
         meta["toc"] = {"t": "MetaBool", "c": True}
     if brief.internal:
@@ -227,15 +218,64 @@ def _meta_list(values: list[str]) -> dict[str, Any]:
     return {"t": "MetaList", "c": [{"t": "MetaString", "c": v} for v in values]}
 
 
+def branding_metadata(branding: Branding, locale: str, strings: dict[str, str]) -> dict[str, str]:
+    """briefgen.yaml's branding as template variables, with the labels of the title area."""
+    return {
+        "organisation": branding.organisation_for(locale),
+        "contact": branding.contact_for(locale),
+        "logo-alt": branding.logo_alt_for(locale) if branding.logo else "",
+        "accent": branding.accent,
+        "body-font": branding.body_font,
+        "heading-font": branding.heading_font,
+        "prepared-for-label": strings.get("prepared_for", "Prepared for"),
+        "prepared-by-label": strings.get("prepared_by", "Prepared by"),
+        "date-label": strings.get("date", "Date"),
+        "use-cases-label": strings.get("use_cases", "Use cases"),
+    }
+
+
+def linked_text(text: str) -> list[dict[str, Any]]:
+    """Plain text as pandoc inlines, with each http(s) address a link to itself."""
+    return [
+        {"t": "Link", "c": [["", ["uri"], []], [{"t": "Str", "c": piece}], [piece, ""]]}
+        if is_address
+        else {"t": "Str", "c": piece}
+        for piece, is_address in web_address_parts(text)
+    ]
+
+
+def style_variables(job: RenderJob) -> list[str]:
+    """The branding's colour and fonts as pandoc variables (-V) for the pages' style line.
+
+    Variables reach every page of an EPUB (the metadata reaches only its title page) and are
+    never re-wrapped, so a font name stays one CSS string. branding.py admits only a "#rrggbb"
+    colour and font names without quotes or markup.
+    """
+    metadata = json.loads(job.metadata)
+    args = []
+    for key in ("accent", "body-font", "heading-font"):
+        value = metadata.get(key, {}).get("c", "")
+        if value:
+            args += ["-V", f"brand-{key}={value}"]
+    return args
+
+
+def with_logo(job: RenderJob, document: bytes) -> bytes:
+    """The logo as an image in the metadata (`logo-image`) for the HTML and EPUB templates:
+    pandoc embeds it in the page and packs it into the EPUB like any figure."""
+    tree = json.loads(document)
+    alt = tree["meta"].get("logo-alt", {}).get("c", "")
+    image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [job.logo_file, ""]]
+    tree["meta"]["logo-image"] = {"t": "MetaInlines", "c": [{"t": "Image", "c": image}]}
+    return json.dumps(tree, ensure_ascii=False).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Document:
     """A brief read and cited once: pandoc JSON, and its figures' image files by name."""
 
     json: bytes
     media: tuple[tuple[str, bytes], ...]
-
-
-_LANG_SET = re.compile(r'(#set text\(lang: "[^"]*"\)); ')
 
 
 def render_job(job: RenderJob) -> list[Artifact]:
@@ -247,6 +287,8 @@ def render_job(job: RenderJob) -> list[Artifact]:
 def read_document(job: RenderJob) -> Document:
     """The first half of a job: draw its figures, read and cite its Markdown once."""
     media = tuple((f.filename, figure_bytes(f)) for f in job.figures)
+    if job.logo_file:
+        media += ((job.logo_file, job.logo),)
     with _media_folder(media) as folder:
         return Document(to_json(job, folder), media)
 
@@ -323,6 +365,8 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
     extra: list[Artifact] = []
     if format_name == "md" and job.figures:
         document, extra = _media_files(job, document, media)
+    if format_name in ("html", "epub") and job.logo_file:
+        document = with_logo(job, document)
     args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
     args += [option.format(templates=job.templates) for option in fmt.options]
     if job.internal_marker and format_name == "docx":
@@ -336,14 +380,15 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         if iso:
             (media / ".epub-metadata.xml").write_text(f"<dc:date>{iso}</dc:date>\n", "utf-8")
             args.append(f"--epub-metadata={media / '.epub-metadata.xml'}")
+    if format_name in ("html", "epub"):
+        args += style_variables(job)
     if job.toc and format_name != "pdf":
         args += ["--toc", "--toc-depth=2"]
     if format_name == "pdf":
         args += ["-V", f"lang={job.typst_lang}"]
         if job.typst_region:
             args += ["-V", f"region={job.typst_region}"]
-        if job.cjk:
-            args += ["-V", f"mainfont={typst_pdf.CJK_FACES[0]}"]
+        document = pdf.in_columns(document)
     output = pandoc.run(
         args,
         document,
@@ -353,18 +398,7 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         binary=job.pandoc,
     )
     if format_name == "pdf":
-        # Pandoc 3.9 writes a language switch as `#set text(lang: "en"); ` on the line of the
-        # first element, which turns a leading list marker into text: start it on a new line.
-        source = _LANG_SET.sub(r"\1\n", output.decode("utf-8"))
-        if job.cjk:
-            _check_glyphs(job, source)
-        output = typst_pdf.compile_pdf(
-            source,
-            root=media,
-            font_paths=tuple(Path(p) for p in job.font_paths),
-            timestamp=job.timestamp,
-            what=f"compiling {job.brief_id} to PDF",
-        )
+        output = pdf.compile_brief(job, output, media)
     path = artifact_path(job.brief_id, job.locale, format_name)
     return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
 
@@ -373,30 +407,6 @@ def _with_metadata(document: bytes, metadata: str) -> bytes:
     tree = json.loads(document)
     tree["meta"].update(json.loads(metadata))
     return json.dumps(tree, ensure_ascii=False).encode("utf-8")
-
-
-def _check_glyphs(job: RenderJob, source: str) -> None:
-    """A CJK PDF must not set a character no shipped font has: it would print as a box."""
-    missing = typst_pdf.missing_glyphs(source, tuple(Path(p) for p in job.font_paths))
-    if not missing:
-        return
-    places = []
-    for char in missing:
-        where = next(
-            (
-                job.locate(number)
-                for number, line in enumerate(job.markdown.splitlines(), 1)
-                if char in line
-            ),
-            "the brief's metadata (a title or interface string)",
-        )
-        places.append(f'"{char}" (U+{ord(char):04X}) at {where}')
-    raise ToolError(
-        f"typst (checking the fonts of {job.brief_id} in {job.locale})",
-        "no font the project ships can draw "
-        + "; ".join(places)
-        + ". Use another character, or add a font that has it to fonts/.",
-    )
 
 
 def _media_files(job: RenderJob, document: bytes, media: Path) -> tuple[bytes, list[Artifact]]:

@@ -25,6 +25,8 @@ RAW_ATTRIBUTE = re.compile(r"^\{=[^}]*\}")
 # and inline styles would reach the HTML as real attributes.
 EVENT_ATTRIBUTE = re.compile(r"\{[^{}]*?\b(on[a-z]+|style|srcdoc|formaction)\s*=", re.IGNORECASE)
 UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
+# A brief's title, sections and block titles are headings of levels 1 to 3; blocks start below.
+BLOCK_HEADING_LEVEL = 4
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _scan_parsed(body: str, first_line: int) -> BodyScan:
                     "a block; write Markdown.",
                 )
             )
-        elif token.type == "heading_open" and int(token.tag[1]) <= 3:
+        elif token.type == "heading_open" and int(token.tag[1]) < BLOCK_HEADING_LEVEL:
             findings.append(
                 Finding(
                     line,

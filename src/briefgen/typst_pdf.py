@@ -3,14 +3,20 @@
 Fonts come only from Typst's embedded set and the folders we name, never from the system, so a
 PDF is the same on every machine. The creation timestamp is fixed for the same reason: typst-py
 does not read SOURCE_DATE_EPOCH.
+
+Every PDF is built to PDF/UA-1 (tagged, with a language, a title and alt text): Typst refuses
+what fails the standard, and `Refusal` says why in a sentence, with the source line it
+stopped at so that the caller can point at the block.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from importlib import metadata
 from pathlib import Path
+from typing import Final
 
 import typst
 
@@ -23,10 +29,33 @@ def version() -> str:
     return metadata.version("typst")
 
 
+STANDARD: Final = "ua-1"
+
+
+class Refusal(Exception):
+    """Typst would not make the PDF meet PDF/UA-1: why, in a sentence, and the Typst source
+    line it stopped at; `skipped` holds (from, to) when a heading skipped levels."""
+
+    def __init__(self, reason: str, source_line: str, skipped: tuple[int, int] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.source_line = source_line
+        self.skipped = skipped
+
+
 def compile_pdf(
-    source: str, *, root: Path, font_paths: tuple[Path, ...], timestamp: int, what: str
+    source: str,
+    *,
+    root: Path,
+    font_paths: tuple[Path, ...],
+    timestamp: int,
+    what: str,
+    inputs: dict[str, str] | None = None,
 ) -> bytes:
-    """Compile Typst markup to PDF bytes; raise ToolError with Typst's own diagnostic on failure."""
+    """Compile Typst markup to PDF/UA-1 bytes; `inputs` become the document's sys.inputs.
+
+    Raise Refusal when the document cannot meet PDF/UA-1, ToolError for any other failure.
+    """
     try:
         with warnings.catch_warnings():
             # Typst warnings (e.g. a font lacking a glyph) are reported by tests, not printed here.
@@ -35,9 +64,17 @@ def compile_pdf(
                 root=str(root),
                 font_paths=[str(p) for p in font_paths],
                 ignore_system_fonts=True,
+                sys_inputs=dict(inputs or {}),
             )
-            pdf = compiler.compile(input=source.encode("utf-8"), format="pdf", timestamp=timestamp)
+            pdf = compiler.compile(
+                input=source.encode("utf-8"),
+                format="pdf",
+                timestamp=timestamp,
+                pdf_standards=STANDARD,
+            )
     except typst.TypstError as error:
+        if error.message.startswith(_UA_PREFIX):
+            raise refusal(error.message, _source_line(source, error)) from None
         detail = error.message
         if error.hints:
             detail += " (hint: " + "; ".join(error.hints) + ")"
@@ -47,6 +84,72 @@ def compile_pdf(
     if not isinstance(pdf, bytes):
         raise ToolError(f"typst ({what})", "the compiler returned no PDF")
     return pdf
+
+
+_UA_PREFIX = "PDF/UA-1 error: "
+_SKIPPED = re.compile(r"skipped from heading level (\d+) to (\d+)")
+_POSITION = re.compile(r"\.typ:(\d+):\d+")
+
+
+def refusal(message: str, source_line: str) -> Refusal:
+    """Typst's PDF/UA-1 message as a sentence a content author can act on."""
+    detail = message.removeprefix(_UA_PREFIX).strip()
+    skipped = _SKIPPED.search(detail)
+    if skipped:
+        above, level = (int(n) for n in skipped.groups())
+        reason = (
+            f"a level-{level} heading follows a level-{above} heading, and headings must go "
+            "down one level at a time"
+        )
+        return Refusal(reason, source_line, (above, level))
+    reason = _REASONS.get(detail, f"Typst reports: {detail}")
+    return Refusal(reason, source_line)
+
+
+_REASONS = {
+    "heading title is empty": 'a heading has no text: write its text after the "#" marks, '
+    "or remove the line",
+    "missing alt text": "an image has no alt text: give the figure an alt text (figure.alt)",
+    "missing document title": "the brief has no title: give its recipe a title",
+}
+
+
+def _source_line(source: str, error: typst.TypstError) -> str:
+    """The line of `source` a Typst diagnostic points at ("" if it names none)."""
+    found = _POSITION.search(error.diagnostic or "")
+    lines = source.splitlines()
+    if found and 0 < int(found.group(1)) <= len(lines):
+        return lines[int(found.group(1)) - 1]
+    return ""
+
+
+FONTS_DIR = "fonts"
+
+
+def font_folders(root: Path) -> tuple[Path, ...]:
+    """The project's own fonts/ folder, then the CJK faces installed from PyPI: Noto Sans CJK
+    (Regular) and Kurinto Sans SC (Regular and a real Bold, for Chinese headings and bold).
+
+    Typst's embedded fonts have no CJK glyphs, and Chinese set without a CJK font turns silently
+    into empty boxes, so the CJK fonts are dependencies, not options.
+    """
+    import noto_cjk_sans_otc
+    import weblate_fonts
+
+    kurinto = Path(weblate_fonts.__file__).parent / "static/weblate_fonts/kurinto/ttf"
+    folders = [root_fonts(root), Path(str(noto_cjk_sans_otc.FONT_PATH)).parent, kurinto]
+    return tuple(folder for folder in folders if folder.is_dir())
+
+
+def root_fonts(root: Path) -> Path:
+    """The project's own fonts; the packaged ones are covered by their versions (digest.py)."""
+    return root / FONTS_DIR
+
+
+def font_families(font_paths: tuple[Path, ...]) -> tuple[str, ...]:
+    """Every font family Typst can set a brief in: its embedded fonts and those in `font_paths`."""
+    fonts = typst.Fonts(include_system_fonts=False, font_paths=[str(p) for p in font_paths])
+    return tuple(sorted(set(fonts.families())))
 
 
 # The faces CJK briefs are set in (templates/typst/brief.typ): Chinese text in any other font
