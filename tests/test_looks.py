@@ -17,7 +17,6 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import SCENARIOS, copy_project, run_cli
-from tests.test_library_browser import browser  # noqa: F401  (a fixture)
 
 SCENARIO = SCENARIOS / "branding-minimal"
 LOGO_ALT = "A white square in a maroon circle"
@@ -344,7 +343,7 @@ def test_tables_stay_inside_the_page_and_repeat_their_header(shipped_build: Path
 # --- the web page on a phone and on paper ----------------------------------------------------
 
 
-def test_a_brief_with_a_table_fits_a_phone_screen(browser, shipped_build: Path) -> None:  # noqa: F811
+def test_a_brief_with_a_table_fits_a_phone_screen(browser, shipped_build: Path) -> None:
     page = browser.new_page(viewport={"width": 375, "height": 800})
     page.goto((shipped_build / "en/education.html").as_uri())
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -352,7 +351,7 @@ def test_a_brief_with_a_table_fits_a_phone_screen(browser, shipped_build: Path) 
 
 
 def test_the_printed_page_drops_navigation_and_prints_link_addresses(
-    browser,  # noqa: F811
+    browser,
     scenario,
 ) -> None:
     project = scenario("branding-minimal")
