@@ -367,6 +367,7 @@ def prepare(
     shared = digest.tree_digest([templates, root_fonts(project.root)])
     versions = json.dumps(digest.tool_versions(), sort_keys=True)
     use_cases = tuple(project.vocabularies["use_cases"].items())
+    logo = (project.root / project.branding.logo).read_bytes() if project.branding.logo else b""
     briefs = [
         assemble(
             project,
@@ -421,6 +422,8 @@ def prepare(
             tool_versions=versions,
             shared_digest=shared,
             spans=spans,
+            branding=project.branding,
+            logo_bytes=logo,
             templates=str(templates),
             font_paths=tuple(str(f) for f in fonts),
             pandoc=pandoc.executable(),

@@ -410,6 +410,10 @@ class RenderJob:
     tool_versions: str  # canonical JSON of briefgen, pandoc, typst, matplotlib, ... versions
     shared_digest: str  # templates and fonts
     spans: tuple[Span, ...] = ()  # where each block stands in `markdown`
+    # The project's branding, and its logo file's bytes (PNG or SVG; b"" for none): DOCX and
+    # ODT apply them to their reference documents (office.py).
+    branding: Branding = field(default_factory=Branding)
+    logo_bytes: bytes = b""
     templates: str = field(default="", compare=False)
     font_paths: tuple[str, ...] = field(default=(), compare=False)
     pandoc: str = field(default="", compare=False)  # the binary (its version is in tool_versions)
@@ -454,6 +458,8 @@ class RenderJob:
                 continue
             if isinstance(item, bytes):
                 parts[name] = item
+            elif name == "branding":
+                parts[name] = json.dumps(asdict(self.branding), sort_keys=True).encode()
             elif name == "figures":
                 for index, figure in enumerate(self.figures):
                     parts[f"figure:{index}:image"] = figure.image

@@ -19,7 +19,7 @@ from typing import Any
 
 import babel
 
-from briefgen import pandoc, typst_pdf
+from briefgen import office, pandoc, typst_pdf
 from briefgen.charts import figure_bytes
 from briefgen.document import format_date
 from briefgen.errors import ProblemsError, ToolError, problem
@@ -180,6 +180,7 @@ def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> d
         "typst-lang": typst_language(brief.locale),
         "audience": brief.audience_label,
         "audience-label": strings.get("audience", "For"),
+        "prepared-for": prepared_for(strings, brief.audience_label, brief.locale),
         "use-cases": ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels),
         "publisher": project.publisher_for(brief.locale),
         "toc-title": strings.get("contents", "Contents"),
@@ -194,6 +195,18 @@ def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> d
     if brief.recipe.compact:
         meta["compact"] = {"t": "MetaBool", "c": True}
     return meta
+
+
+FULLWIDTH_COLON = "\uff1a"
+
+
+def prepared_for(strings: dict[str, str], audience: str, locale: str) -> str:
+    """"Prepared for the Chinese government"; Chinese puts a label and a full-width colon
+    before the audience (呈送对象, then the colon, then 中国政府)."""
+    if not audience:
+        return ""
+    label = strings.get("prepared_for", "Prepared for")
+    return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
 
 
 @dataclass(frozen=True)
@@ -294,9 +307,10 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         document, extra = _media_files(job, document, media)
     args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
     args += [option.format(templates=job.templates) for option in fmt.options]
-    if job.internal_marker and format_name == "docx":
-        # Its header and footer carry the internal marker on every page.
-        args.append(f"--reference-doc={job.templates}/reference-internal.docx")
+    reference = b""
+    if format_name in OFFICE_FORMATS:
+        args, reference = _office_reference(job, args, format_name, media)
+        document = _office_document(document, format_name)
     if format_name == "epub":
         # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
         # parse into the package's dc:date; give it the ISO date explicitly.
@@ -320,6 +334,8 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         epoch=job.timestamp,
         binary=job.pandoc,
     )
+    if reference:
+        output = office.finish(format_name, output, reference)
     if format_name == "pdf":
         # Pandoc 3.9 writes a language switch as `#set text(lang: "en"); ` on the line of the
         # first element, which turns a leading list marker into text: start it on a new line.
@@ -335,6 +351,93 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         )
     path = artifact_path(job.brief_id, job.locale, format_name)
     return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
+
+
+OFFICE_FORMATS = ("docx", "odt")
+_REFERENCE_DOC = "--reference-doc="
+
+
+def _office_reference(
+    job: RenderJob, args: list[str], format_name: str, media: Path
+) -> tuple[list[str], bytes]:
+    """Pandoc's arguments with the reference document this brief is written with: the
+    format's reference document (reference-internal.docx for an internal DOCX, whose header and
+    footer carry the marker) with the project's branding applied, and its bytes."""
+    named = next(a for a in args if a.startswith(_REFERENCE_DOC))[len(_REFERENCE_DOC) :]
+    template = Path(named)
+    if job.internal_marker and format_name == "docx":
+        template = template.with_name("reference-internal.docx")
+    metadata = json.loads(job.metadata)
+    look = office.Look(
+        branding=job.branding,
+        logo=office.logo_image(job.logo_bytes),
+        locale=job.locale,
+        internal_marker=job.internal_marker,
+        compact=bool(metadata.get("compact", {}).get("c", False)),
+    )
+    reference = office.reference_document(format_name, template.read_bytes(), look)
+    path = media / f".reference.{format_name}"
+    path.write_bytes(reference)
+    kept = [a for a in args if not a.startswith(_REFERENCE_DOC)]
+    return [*kept, f"{_REFERENCE_DOC}{path}"], reference
+
+
+def _office_document(document: bytes, format_name: str) -> bytes:
+    """The end of the title block, under pandoc's title and subtitle: "Prepared for ..." in
+    the reference document's Prepared For style, then the date in its Date style (which draws
+    the rule that closes the title block). Pandoc would print the date before anything the
+    body starts with, so the date moves out of the metadata into these paragraphs.
+    ODT references get the Bibliography style too (pandoc's DOCX writer has its own)."""
+    tree = json.loads(document)
+    meta = tree["meta"]
+    lines = [
+        (office.PREPARED_FOR[format_name], meta.get("prepared-for", {}).get("c", "")),
+        ("Date", meta.pop("date", {}).get("c", "")),
+    ]
+    block = [_styled_para(style, text) for style, text in lines if text]
+    tree["blocks"][0:0] = block
+    if format_name == "odt":
+        _style_references(tree["blocks"])
+    else:
+        _style_table_cells(tree["blocks"])
+    return json.dumps(tree, ensure_ascii=False).encode()
+
+
+def _style_table_cells(node: Any) -> None:
+    """Table cells in the reference document's Table Text style. Pandoc sets them in Compact,
+    the style of tight lists too, and LibreOffice ignores a table style's type size. Pandoc
+    gives a custom style to paragraphs only, not to a cell's plain text: it becomes one."""
+    if isinstance(node, list):
+        for item in node:
+            _style_table_cells(item)
+    elif isinstance(node, dict):
+        if node.get("t") == "Table":
+            _, _, _, head, bodies, foot = node["c"]
+            rows = [*head[1], *(row for body in bodies for row in (*body[2], *body[3])), *foot[1]]
+            for row in rows:
+                for cell in row[1]:
+                    style = [["custom-style", office.TABLE_TEXT]]
+                    blocks = [
+                        {"t": "Para", "c": b["c"]} if b["t"] == "Plain" else b for b in cell[4]
+                    ]
+                    cell[4] = [{"t": "Div", "c": [["", [], style], blocks]}]
+            return
+        for value in node.values():
+            _style_table_cells(value)
+
+
+def _styled_para(style: str, text: str) -> dict[str, Any]:
+    words: list[dict[str, Any]] = []
+    for word in text.split(" "):
+        words += [{"t": "Space"}, {"t": "Str", "c": word}]
+    para = {"t": "Para", "c": words[1:]}
+    return {"t": "Div", "c": [["", [], [["custom-style", style]]], [para]]}
+
+
+def _style_references(blocks: list[Any]) -> None:
+    for block in blocks:
+        if block.get("t") == "Div" and block["c"][0][0] == "refs":
+            block["c"][0][2] = [*block["c"][0][2], ["custom-style", "Bibliography"]]
 
 
 def _check_glyphs(job: RenderJob, source: str) -> None:
