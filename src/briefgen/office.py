@@ -49,6 +49,7 @@ INTERNAL_MARKER_STYLE = {"docx": "Internal Marker", "odt": "Internal_20_Marker"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 NS = {
@@ -130,7 +131,7 @@ class Logo:
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-LOGO_RASTER_HEIGHT_PX = 360  # an SVG logo at 1.5 cm high is drawn at about 600 dpi
+LOGO_RASTER_HEIGHT_PX = 360  # an SVG logo 1.2 cm high is drawn at about 750 dpi
 
 
 @functools.lru_cache(maxsize=4)
@@ -273,18 +274,16 @@ def _docx_reference(template: bytes, look: Look) -> bytes:
 
 
 def _recolour(root: etree._Element, design: str, accent: str) -> None:
-    """Every attribute naming the design accent ("1F4E79", "#1f4e79", "1pt solid #1f4e79")
-    names the brand accent instead."""
+    """Every attribute naming the design accent ("1F4E79" in Word, "#1f4e79" or "1pt solid
+    #1f4e79" in OpenDocument) names the brand accent instead, in the same case."""
     if accent.lower() == design.lower():
         return
-    bare = design.lstrip("#").lower()
-    pattern = re.compile(re.escape(bare), re.IGNORECASE)
-    for element in root.iter():
+    old = re.compile(re.escape(design.lstrip("#")), re.IGNORECASE)
+    new = accent.lstrip("#")
+    for element in root.iter(etree.Element):
         for name, value in element.attrib.items():
-            if bare in value.lower():
-                hashed = value.startswith("#") or "#" in value
-                replacement = accent.lower() if hashed else accent.lstrip("#").upper()
-                element.set(name, pattern.sub(replacement.lstrip("#"), value))
+            if old.search(value):
+                element.set(name, old.sub(new.lower() if "#" in value else new.upper(), value))
 
 
 def _docx_fonts(styles: etree._Element, branding: Branding) -> None:
@@ -389,7 +388,7 @@ def _docx_set_marker(part: etree._Element, marker: str) -> None:
                 extra.text = ""
 
 
-LOGO_HEIGHT_EMU = 540000  # 1.5 cm: about the height of the title's first line and a half
+LOGO_HEIGHT_EMU = 432000  # 1.2 cm: about the height of the title's first line
 
 
 def _docx_add_logo(
@@ -401,14 +400,12 @@ def _docx_add_logo(
     rels = (
         parse_xml(parts[rels_name])
         if rels_name in parts
-        else etree.Element(
-            "{http://schemas.openxmlformats.org/package/2006/relationships}Relationships"
-        )
+        else etree.Element(f"{{{PACKAGE_RELS}}}Relationships", nsmap={None: PACKAGE_RELS})
     )
     rel_id = "rIdBriefgenLogo"
     etree.SubElement(
         rels,
-        "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship",
+        f"{{{PACKAGE_RELS}}}Relationship",
         Id=rel_id,
         Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image",
         Target=media,
@@ -441,9 +438,9 @@ def _docx_picture(rel_id: str, width: int, height: int, alt: str) -> etree._Elem
     )
     etree.SubElement(inline, f"{{{WP}}}extent", cx=str(width), cy=str(height))
     etree.SubElement(inline, f"{{{WP}}}docPr", id="9001", name="Logo", descr=alt)
-    graphic = etree.SubElement(inline, f"{{{a}}}graphic")
+    graphic = etree.SubElement(inline, f"{{{a}}}graphic", nsmap={"a": a})
     data = etree.SubElement(graphic, f"{{{a}}}graphicData", uri=pic)
-    picture = etree.SubElement(data, f"{{{pic}}}pic")
+    picture = etree.SubElement(data, f"{{{pic}}}pic", nsmap={"pic": pic})
     non_visual = etree.SubElement(picture, f"{{{pic}}}nvPicPr")
     etree.SubElement(non_visual, f"{{{pic}}}cNvPr", id="0", name="logo.png", descr=alt)
     etree.SubElement(non_visual, f"{{{pic}}}cNvPicPr")
@@ -578,7 +575,7 @@ def _odt_add_marker(part: etree._Element, marker: str) -> None:
     part.insert(0, paragraph)
 
 
-ODT_LOGO_HEIGHT_CM = 1.5
+ODT_LOGO_HEIGHT_CM = 1.2
 
 
 def _odt_add_logo(parts: dict[str, bytes], styles: etree._Element, logo: Logo, alt: str) -> None:

@@ -201,8 +201,8 @@ FULLWIDTH_COLON = "\uff1a"
 
 
 def prepared_for(strings: dict[str, str], audience: str, locale: str) -> str:
-    """"Prepared for the Chinese government"; Chinese puts a label and a full-width colon
-    before the audience (呈送对象, then the colon, then 中国政府)."""
+    """The title block's line saying whom a brief is for: "Prepared for the Chinese
+    government"; Chinese puts a label and a full-width colon before the audience."""
     if not audience:
         return ""
     label = strings.get("prepared_for", "Prepared for")
@@ -435,9 +435,13 @@ def _styled_para(style: str, text: str) -> dict[str, Any]:
 
 
 def _style_references(blocks: list[Any]) -> None:
+    """Each entry of the references (a Div inside the Div #refs) in the Bibliography style:
+    pandoc's ODT writer styles a Div's own paragraphs, not those of the Divs inside it."""
     for block in blocks:
         if block.get("t") == "Div" and block["c"][0][0] == "refs":
-            block["c"][0][2] = [*block["c"][0][2], ["custom-style", "Bibliography"]]
+            for entry in block["c"][1]:
+                if entry.get("t") == "Div":
+                    entry["c"][0][2] = [*entry["c"][0][2], ["custom-style", "Bibliography"]]
 
 
 def _check_glyphs(job: RenderJob, source: str) -> None:
