@@ -15,7 +15,7 @@ from briefgen import scan
 from briefgen.build import prepare
 from briefgen.check import load
 from briefgen.manifest import merge, read_manifest
-from briefgen.model import FORMATS, Manifest, ManifestEntry, RenderJob
+from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, RenderJob
 from briefgen.scan import scope_link_references
 from tests.conftest import run_cli
 
@@ -50,6 +50,7 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
         "timestamp": minimal_job.timestamp + 1,
         "tool_versions": "{}",
         "shared_digest": "0" * 64,
+        "branding": Branding(accent="#00695c"),
         "logo": b"<svg/>",
         "logo_file": "brand-logo.png",
     }

@@ -438,6 +438,7 @@ def prepare(
             tool_versions=versions,
             shared_digest=shared,
             spans=spans,
+            branding=project.branding,
             logo=logo,
             logo_file=logo_file,
             templates=str(templates),

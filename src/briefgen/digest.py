@@ -71,4 +71,21 @@ def build_key(root: Path, request: str) -> str:
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
             _feed(value, file.relative_to(root).as_posix(), file.read_bytes())
+    logo = branding_logo(root)
+    if logo is not None:
+        _feed(value, "branding logo", logo.read_bytes())
     return value.hexdigest()
+
+
+def branding_logo(root: Path) -> Path | None:
+    """The logo file briefgen.yaml's `branding:` names, which may lie outside BUILD_INPUTS;
+    None if there is none (or the file is unreadable: the build itself reports that)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((root / "briefgen.yaml").read_text("utf-8"))
+        name = data["branding"]["logo"]["file"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    path = root / str(name)
+    return path if path.is_file() else None

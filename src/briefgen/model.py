@@ -450,7 +450,9 @@ class RenderJob:
     tool_versions: str  # canonical JSON of briefgen, pandoc, typst, matplotlib, ... versions
     shared_digest: str  # templates and fonts
     spans: tuple[Span, ...] = ()  # where each block stands in `markdown`
-    # The branding logo by value, like figures: a changed file is a changed job.
+    # The project's branding (DOCX and ODT apply it to their reference documents, office.py),
+    # and its logo by value, like figures: a changed file is a changed job.
+    branding: Branding = field(default_factory=Branding)
     logo: bytes = b""
     logo_file: str = ""  # its name beside the figures, e.g. "brand-logo.svg"
     templates: str = field(default="", compare=False)
@@ -501,6 +503,8 @@ class RenderJob:
                 continue
             if isinstance(item, bytes):
                 parts[name] = item
+            elif name == "branding":
+                parts[name] = json.dumps(asdict(self.branding), sort_keys=True).encode()
             elif name == "figures":
                 for index, figure in enumerate(self.figures):
                     parts[f"figure:{index}:image"] = figure.image

@@ -152,6 +152,32 @@ def font_families(font_paths: tuple[Path, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(fonts.families())))
 
 
+def svg_to_png(svg: bytes, *, height_px: int) -> bytes:
+    """An SVG image drawn as a PNG `height_px` high, on a transparent page of its own size
+    (for formats that embed PNG: the Word and OpenDocument logo)."""
+    import tempfile
+
+    points = 72
+    source = (
+        "#set page(width: auto, height: auto, margin: 0pt, fill: none)\n"
+        f'#image("image.svg", height: {points}pt)\n'
+    )
+    with tempfile.TemporaryDirectory(prefix="briefgen-svg-") as folder:
+        (Path(folder) / "image.svg").write_bytes(svg)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compiler = typst.Compiler(root=folder, ignore_system_fonts=True)
+                png = compiler.compile(
+                    input=source.encode("utf-8"), format="png", ppi=height_px / points * 72
+                )
+        except (typst.TypstError, RuntimeError) as error:
+            raise ToolError("typst (drawing the logo as PNG)", str(error)) from None
+    if not isinstance(png, bytes):
+        raise ToolError("typst (drawing the logo as PNG)", "the compiler returned no image")
+    return png
+
+
 # The faces CJK briefs are set in (templates/typst/brief.typ): Chinese text in any other font
 # would fall back silently to boxes, so every character must be in one of these.
 CJK_FACES = ("Kurinto Sans SC", "Noto Sans CJK SC")
