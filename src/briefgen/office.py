@@ -45,6 +45,8 @@ DESIGN_CJK_FONT = "Noto Sans CJK SC"
 # writes a space in a name as _20_ and shows the display name.
 PREPARED_FOR = {"docx": "Prepared For", "odt": "Prepared_20_For"}
 TABLE_TEXT = "Table Text"  # the paragraph style of DOCX table cells
+# The note above a part shown in the source language because it is not translated.
+UNTRANSLATED_NOTE = {"docx": "Untranslated Note", "odt": "Untranslated_20_Note"}
 INTERNAL_MARKER_STYLE = {"docx": "Internal Marker", "odt": "Internal_20_Marker"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 

@@ -396,6 +396,7 @@ def _office_document(document: bytes, format_name: str) -> bytes:
     ]
     block = [_styled_para(style, text) for style, text in lines if text]
     tree["blocks"][0:0] = block
+    _style_notes(tree["blocks"], office.UNTRANSLATED_NOTE[format_name])
     if format_name == "odt":
         _style_references(tree["blocks"])
     else:
@@ -432,6 +433,19 @@ def _styled_para(style: str, text: str) -> dict[str, Any]:
         words += [{"t": "Space"}, {"t": "Str", "c": word}]
     para = {"t": "Para", "c": words[1:]}
     return {"t": "Div", "c": [["", [], [["custom-style", style]]], [para]]}
+
+
+def _style_notes(node: Any, style: str) -> None:
+    """The note above a part shown in the source language, in its own style (as the HTML and
+    EPUB set it apart), not as one more paragraph of the brief."""
+    if isinstance(node, list):
+        for item in node:
+            _style_notes(item, style)
+    elif isinstance(node, dict) and node.get("t") == "Div":
+        attr = node["c"][0]
+        if "untranslated-note" in attr[1]:
+            attr[2] = [*attr[2], ["custom-style", style]]
+        _style_notes(node["c"][1], style)
 
 
 def _style_references(blocks: list[Any]) -> None:
