@@ -54,6 +54,8 @@ RULE = "AAAAAA"  # luma(170): the header's rule
 TABLE_RULE = "B4B4B4"  # luma(180): table borders
 QUOTE_RULE = "C8C8C8"  # luma(200): the bar beside a quotation
 INTERNAL = "8B0000"
+NOTE = "5A3A1A"  # the HTML's colour for the note above an untranslated part
+NOTE_RULE = "C55A11"
 INTERNAL_MARKER = "INTERNAL — NOT FOR PUBLICATION"
 OOO = "http://openoffice.org/2004/office"
 
@@ -116,6 +118,10 @@ PARAGRAPHS: dict[str, Para] = {
     "TOC 2": Para(after=1, align="left"),
     "Header": Para(8.5, colour=QUIET, after=0, align="left"),
     "Footer": Para(8.5, colour=QUIET, after=0, align="left"),
+    # Set apart as the HTML sets it: small, italic, brown, with a bar in the margin.
+    office.UNTRANSLATED_NOTE["docx"]: Para(
+        9, False, True, NOTE, None, 2, 2, "left", True, indent_left=0, line=1.0
+    ),
     office.INTERNAL_MARKER_STYLE["docx"]: Para(8.5, True, colour=INTERNAL, after=2, align="center"),
 }
 # Heading levels below 4 are not used by briefs; they keep pandoc's relation to Normal and get
@@ -126,6 +132,7 @@ for _level in range(5, 10):
     )
 BASED_ON = {
     "Prepared For": "Normal",
+    office.UNTRANSLATED_NOTE["docx"]: "Normal",
     office.TABLE_TEXT: "Normal",
     office.INTERNAL_MARKER_STYLE["docx"]: "Header",
 }
@@ -144,6 +151,7 @@ def make_docx(internal: bool) -> bytes:
     _hyperlink(document)
     _table_style(document)
     _quote_bar(document)
+    _note_bar(document)
     _title_rule(document)
     _page(document, internal)
     _sample_text(document)
@@ -332,6 +340,12 @@ def _xml(fragment: str) -> etree._Element:
 def _quote_bar(document: docx.document.Document) -> None:
     """A quotation stands aside with a grey bar on its left, as in the PDF."""
     _border(document.styles["Block Text"].element.get_or_add_pPr(), "left", 16, 8, QUOTE_RULE)
+
+
+def _note_bar(document: docx.document.Document) -> None:
+    """The note above an untranslated part has a bar in the margin, as in the HTML."""
+    style = document.styles[office.UNTRANSLATED_NOTE["docx"]]
+    _border(style.element.get_or_add_pPr(), "left", 18, 6, NOTE_RULE)
 
 
 def _title_rule(document: docx.document.Document) -> None:
@@ -531,6 +545,7 @@ ODT_NAMES = {
     "TOC 1": "Contents_20_1",
     "TOC 2": "Contents_20_2",
     office.TABLE_TEXT: "Table_20_Contents",
+    office.UNTRANSLATED_NOTE["docx"]: office.UNTRANSLATED_NOTE["odt"],
     office.INTERNAL_MARKER_STYLE["docx"]: office.INTERNAL_MARKER_STYLE["odt"],
 }
 ODT_PARENTS = {
@@ -547,12 +562,14 @@ ODT_PARENTS = {
     "Header": "Standard",
     "Footer": "Standard",
     office.INTERNAL_MARKER_STYLE["odt"]: "Header",
+    office.UNTRANSLATED_NOTE["odt"]: "Standard",
 }
 ODT_DISPLAY = {
     "Text_20_body": "Text body",
     "First_20_paragraph": "First paragraph",
     office.PREPARED_FOR["odt"]: "Prepared For",
     office.INTERNAL_MARKER_STYLE["odt"]: "Internal Marker",
+    office.UNTRANSLATED_NOTE["odt"]: "Untranslated Note",
     **{f"Heading_20_{n}": f"Heading {n}" for n in range(1, 10)},
     "Contents_20_Heading": "Contents Heading",
     "Contents_20_1": "Contents 1",
@@ -682,6 +699,10 @@ def _odt_extras(styles: etree._Element) -> None:
     rule = _properties(_odt_style(styles, "Date", "paragraph"), "paragraph")
     rule.set(qn("fo:border-bottom"), f"1pt solid #{ACCENT.lower()}")
     rule.set(qn("fo:padding-bottom"), "6pt")
+    note_style = _odt_style(styles, office.UNTRANSLATED_NOTE["odt"], "paragraph")
+    note = _properties(note_style, "paragraph")
+    note.set(qn("fo:border-left"), f"2.25pt solid #{NOTE_RULE.lower()}")
+    note.set(qn("fo:padding-left"), "6pt")
     bar = _properties(_odt_style(styles, "Quotations", "paragraph"), "paragraph")
     bar.set(qn("fo:border-left"), f"2pt solid #{QUOTE_RULE.lower()}")
     bar.set(qn("fo:padding-left"), "8pt")

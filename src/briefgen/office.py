@@ -12,8 +12,13 @@ applied to a copy of that file, once per locale and build (the cache below), nev
 - the logo goes into the first page's header, with its alt text as the picture's description.
 
 A setting the project leaves out leaves the reference document as designed, so restyling the
-reference document in Word or LibreOffice restyles every brief. Documents are zip packages;
-they are rewritten with sorted entries and fixed dates, so the same inputs give the same bytes.
+reference document in Word or LibreOffice restyles every brief.
+
+Around pandoc, what a reference document cannot do alone: before, `prepare_document` asks for
+the styles pandoc applies only on request (Prepared For, Table Text, ...); after, `finish` fills
+the header's fields, indents lists, styles ODT table cells and fills in the table of contents.
+Documents are zip packages, rewritten with sorted entries and fixed dates: the same inputs give
+the same bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import re
 import struct
 import zipfile
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -45,6 +51,8 @@ DESIGN_CJK_FONT = "Noto Sans CJK SC"
 # writes a space in a name as _20_ and shows the display name.
 PREPARED_FOR = {"docx": "Prepared For", "odt": "Prepared_20_For"}
 TABLE_TEXT = "Table Text"  # the paragraph style of DOCX table cells
+# The note above a part shown in the source language because it is not translated.
+UNTRANSLATED_NOTE = {"docx": "Untranslated Note", "odt": "Untranslated_20_Note"}
 INTERNAL_MARKER_STYLE = {"docx": "Internal Marker", "odt": "Internal_20_Marker"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
@@ -635,6 +643,107 @@ def _odt_add_logo(parts: dict[str, bytes], styles: etree._Element, logo: Logo, a
     )
     etree.SubElement(frame, qn("svg:title")).text = alt
     etree.SubElement(frame, qn("svg:desc")).text = alt
+
+
+# --- before pandoc: styles pandoc applies only when a paragraph asks for them ----------------
+
+
+FULLWIDTH_COLON = "\uff1a"
+
+
+def prepared_for_line(meta: dict[str, Any]) -> str:
+    """The title block's line saying whom a brief is for, from the label and the audience the
+    metadata carries: "Prepared for the Chinese government"; Chinese puts a full-width colon
+    between them. A brief for every audience (the summary) has no such line."""
+    label, audience, locale = (
+        _meta_text(meta, k) for k in ("prepared-for-label", "audience", "lang")
+    )
+    if not audience:
+        return ""
+    return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
+
+
+def _meta_text(meta: dict[str, Any], key: str) -> str:
+    value = meta.get(key, {}).get("c", "")
+    return value if isinstance(value, str) else ""
+
+
+def prepare_document(document: bytes, format_name: str) -> bytes:
+    """A brief's pandoc JSON, ready for the DOCX or ODT writer.
+
+    The end of the title block, under pandoc's title and subtitle: "Prepared for ..." in
+    the reference document's Prepared For style, then the date in its Date style (which draws
+    the rule that closes the title block). Pandoc would print the date before anything the
+    body starts with, so the date moves out of the metadata into these paragraphs.
+    ODT references get the Bibliography style too (pandoc's DOCX writer has its own)."""
+    tree = json.loads(document)
+    meta = tree["meta"]
+    lines = [
+        (PREPARED_FOR[format_name], prepared_for_line(meta)),
+        ("Date", meta.pop("date", {}).get("c", "")),
+    ]
+    block = [_styled_para(style, text) for style, text in lines if text]
+    tree["blocks"][0:0] = block
+    _style_notes(tree["blocks"], UNTRANSLATED_NOTE[format_name])
+    if format_name == "odt":
+        _style_references(tree["blocks"])
+    else:
+        _style_table_cells(tree["blocks"])
+    return json.dumps(tree, ensure_ascii=False).encode()
+
+
+def _style_table_cells(node: Any) -> None:
+    """Table cells in the reference document's Table Text style. Pandoc sets them in Compact,
+    the style of tight lists too, and LibreOffice ignores a table style's type size. Pandoc
+    gives a custom style to paragraphs only, not to a cell's plain text: it becomes one."""
+    if isinstance(node, list):
+        for item in node:
+            _style_table_cells(item)
+    elif isinstance(node, dict):
+        if node.get("t") == "Table":
+            _, _, _, head, bodies, foot = node["c"]
+            rows = [*head[1], *(row for body in bodies for row in (*body[2], *body[3])), *foot[1]]
+            for row in rows:
+                for cell in row[1]:
+                    style = [["custom-style", TABLE_TEXT]]
+                    blocks = [
+                        {"t": "Para", "c": b["c"]} if b["t"] == "Plain" else b for b in cell[4]
+                    ]
+                    cell[4] = [{"t": "Div", "c": [["", [], style], blocks]}]
+            return
+        for value in node.values():
+            _style_table_cells(value)
+
+
+def _styled_para(style: str, text: str) -> dict[str, Any]:
+    words: list[dict[str, Any]] = []
+    for word in text.split(" "):
+        words += [{"t": "Space"}, {"t": "Str", "c": word}]
+    para = {"t": "Para", "c": words[1:]}
+    return {"t": "Div", "c": [["", [], [["custom-style", style]]], [para]]}
+
+
+def _style_notes(node: Any, style: str) -> None:
+    """The note above a part shown in the source language, in its own style (as the HTML and
+    EPUB set it apart), not as one more paragraph of the brief."""
+    if isinstance(node, list):
+        for item in node:
+            _style_notes(item, style)
+    elif isinstance(node, dict) and node.get("t") == "Div":
+        attr = node["c"][0]
+        if "untranslated-note" in attr[1]:
+            attr[2] = [*attr[2], ["custom-style", style]]
+        _style_notes(node["c"][1], style)
+
+
+def _style_references(blocks: list[Any]) -> None:
+    """Each entry of the references (a Div inside the Div #refs) in the Bibliography style:
+    pandoc's ODT writer styles a Div's own paragraphs, not those of the Divs inside it."""
+    for block in blocks:
+        if block.get("t") == "Div" and block["c"][0][0] == "refs":
+            for entry in block["c"][1]:
+                if entry.get("t") == "Div":
+                    entry["c"][0][2] = [*entry["c"][0][2], ["custom-style", "Bibliography"]]
 
 
 # --- after pandoc: what a reference document cannot say by itself ---------------------------

@@ -270,17 +270,6 @@ def with_logo(job: RenderJob, document: bytes) -> bytes:
     return json.dumps(tree, ensure_ascii=False).encode("utf-8")
 
 
-FULLWIDTH_COLON = "\uff1a"
-
-
-def prepared_for(label: str, audience: str, locale: str) -> str:
-    """The title block's line saying whom a brief is for: "Prepared for the Chinese
-    government"; Chinese puts a label and a full-width colon before the audience."""
-    if not audience:
-        return ""
-    return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
-
-
 @dataclass(frozen=True)
 class Document:
     """A brief read and cited once: pandoc JSON, and its figures' image files by name."""
@@ -383,7 +372,7 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
     reference = b""
     if format_name in OFFICE_FORMATS:
         args, reference = _office_reference(job, args, format_name, media)
-        document = _office_document(document, format_name)
+        document = office.prepare_document(document, format_name)
     if format_name == "epub":
         document = _with_metadata(document, job.epub_metadata)
         # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
@@ -450,79 +439,6 @@ def _office_reference(
     path.write_bytes(reference)
     kept = [a for a in args if not a.startswith(_REFERENCE_DOC)]
     return [*kept, f"{_REFERENCE_DOC}{path}"], reference
-
-
-def _office_document(document: bytes, format_name: str) -> bytes:
-    """The end of the title block, under pandoc's title and subtitle: "Prepared for ..." in
-    the reference document's Prepared For style, then the date in its Date style (which draws
-    the rule that closes the title block). Pandoc would print the date before anything the
-    body starts with, so the date moves out of the metadata into these paragraphs.
-    ODT references get the Bibliography style too (pandoc's DOCX writer has its own)."""
-    tree = json.loads(document)
-    meta = tree["meta"]
-    lines = [
-        (
-            office.PREPARED_FOR[format_name],
-            prepared_for(
-                _text(meta, "prepared-for-label"), _text(meta, "prepared-for"), _text(meta, "lang")
-            ),
-        ),
-        ("Date", meta.pop("date", {}).get("c", "")),
-    ]
-    block = [_styled_para(style, text) for style, text in lines if text]
-    tree["blocks"][0:0] = block
-    if format_name == "odt":
-        _style_references(tree["blocks"])
-    else:
-        _style_table_cells(tree["blocks"])
-    return json.dumps(tree, ensure_ascii=False).encode()
-
-
-def _style_table_cells(node: Any) -> None:
-    """Table cells in the reference document's Table Text style. Pandoc sets them in Compact,
-    the style of tight lists too, and LibreOffice ignores a table style's type size. Pandoc
-    gives a custom style to paragraphs only, not to a cell's plain text: it becomes one."""
-    if isinstance(node, list):
-        for item in node:
-            _style_table_cells(item)
-    elif isinstance(node, dict):
-        if node.get("t") == "Table":
-            _, _, _, head, bodies, foot = node["c"]
-            rows = [*head[1], *(row for body in bodies for row in (*body[2], *body[3])), *foot[1]]
-            for row in rows:
-                for cell in row[1]:
-                    style = [["custom-style", office.TABLE_TEXT]]
-                    blocks = [
-                        {"t": "Para", "c": b["c"]} if b["t"] == "Plain" else b for b in cell[4]
-                    ]
-                    cell[4] = [{"t": "Div", "c": [["", [], style], blocks]}]
-            return
-        for value in node.values():
-            _style_table_cells(value)
-
-
-def _text(meta: dict[str, Any], key: str) -> str:
-    """A plain-text metadata value of the document (a MetaString), "" if it has none."""
-    value = meta.get(key, {}).get("c", "")
-    return value if isinstance(value, str) else ""
-
-
-def _styled_para(style: str, text: str) -> dict[str, Any]:
-    words: list[dict[str, Any]] = []
-    for word in text.split(" "):
-        words += [{"t": "Space"}, {"t": "Str", "c": word}]
-    para = {"t": "Para", "c": words[1:]}
-    return {"t": "Div", "c": [["", [], [["custom-style", style]]], [para]]}
-
-
-def _style_references(blocks: list[Any]) -> None:
-    """Each entry of the references (a Div inside the Div #refs) in the Bibliography style:
-    pandoc's ODT writer styles a Div's own paragraphs, not those of the Divs inside it."""
-    for block in blocks:
-        if block.get("t") == "Div" and block["c"][0][0] == "refs":
-            for entry in block["c"][1]:
-                if entry.get("t") == "Div":
-                    entry["c"][0][2] = [*entry["c"][0][2], ["custom-style", "Bibliography"]]
 
 
 def _media_files(job: RenderJob, document: bytes, media: Path) -> tuple[bytes, list[Artifact]]:
