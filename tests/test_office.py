@@ -301,10 +301,10 @@ def test_branding_reaches_the_word_brief(branded: Path) -> None:
     styles = _styles_docx(path)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Hyperlink"):
         assert str(styles[name].font.color.rgb) == BRAND, name
-    assert styles["Heading 2"].font.name == "Arial"
+    assert styles["Heading 2"].font.name == "Kurinto Sans"
     document = docx.Document(str(path))
     defaults = document.styles.element.find(f".//{wqn('w:rPrDefault')}//{wqn('w:rFonts')}")
-    assert defaults.get(wqn("w:ascii")) == "Georgia"
+    assert defaults.get(wqn("w:ascii")) == "Libertinus Serif"
     assert defaults.get(wqn("w:eastAsia")) == "Noto Sans CJK SC"  # Chinese keeps its face
     section = document.sections[0]
     assert section.footer.paragraphs[0].text.startswith(
@@ -327,7 +327,7 @@ def test_branding_reaches_the_opendocument_brief(branded: Path) -> None:
     named = {s.get(qn("style:name")): s for s in styles.iter(qn("style:style"))}
     heading = named["Heading_20_2"].find(qn("style:text-properties"))
     assert heading.get(qn("fo:color")) == f"#{BRAND.lower()}"
-    assert heading.get(qn("style:font-name")) == "Arial"
+    assert heading.get(qn("style:font-name")) == "Kurinto Sans"
     footer = "".join(next(styles.iter(qn("style:footer"))).itertext())
     assert footer.startswith("Open Rights Lab · press@openrights.example")
     frames = list(styles.iter(qn("draw:frame")))

@@ -423,7 +423,8 @@ def prepare(
             locale=locale,
             markdown=markdown,
             metadata=_canonical(brief_metadata(brief, project, strings)),
-            epub_metadata=_canonical(epub_metadata(strings, figures=bool(figures))),
+            # The logo is an image too (with its alt text): a book with it is visual.
+            epub_metadata=_canonical(epub_metadata(strings, figures=bool(figures or logo))),
             references=_canonical(loaded.bibliography.csl_items(brief.cited_keys)),
             csl=resolve_csl(project, brief_csl(project, brief), brief.recipe.path).read_bytes(),
             csl_locale=project.csl_locale(locale),
