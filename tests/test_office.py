@@ -27,7 +27,7 @@ from pypdf import PdfReader
 
 from briefgen.check import load
 from briefgen.office import qn
-from briefgen.render import font_folders
+from briefgen.typst_pdf import font_folders
 from tests.conftest import REPO, SCENARIOS, copy_project, run_cli, tree_digest
 
 LOADED = load(REPO)
