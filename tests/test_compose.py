@@ -180,7 +180,7 @@ def test_required_parts_come_first_then_priority_and_relevance(scenario) -> None
         "Left out (2 blocks, best-ranked first)\n"
         "    grades                                   finding p2: does not fit: 28 words, "
         "27 left\n"
-        "    vendors                                  context p2: does not fit: 220 words, "
+        "    vendors                                  context p2: does not fit: 550 words, "
         "27 left\n"
     )
     assert "words: 185, the body without references\n" in result.stdout
