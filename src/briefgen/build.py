@@ -15,7 +15,6 @@ its manifest as they were.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,7 +50,7 @@ from briefgen.model import (
 )
 from briefgen.output import Written, write_files
 from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
-from briefgen.project import PROJECT_FILE, Project, load_project
+from briefgen.project import Project, load_project
 from briefgen.render import (
     brief_metadata,
     epub_metadata,
@@ -60,7 +59,6 @@ from briefgen.render import (
     typst_language,
 )
 from briefgen.typst_pdf import font_folders, root_fonts
-from briefgen.yamlfile import load_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -185,21 +183,8 @@ def _request_key(request: BuildRequest) -> str:
         "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "pandoc": pandoc.executable(),
         "content_version": content_version(request.root),
-        # The logo can live anywhere in the project, outside the folders build_key hashes.
-        "logo": _logo_digest(request.root),
     }
     return json.dumps(asked, sort_keys=True)
-
-
-def _logo_digest(root: Path) -> str:
-    """sha256 of the logo briefgen.yaml names, read without loading the project ("" for none,
-    or for a file that cannot be read: loading the project then says why)."""
-    try:
-        data, _ = load_yaml_mapping(root / PROJECT_FILE, root)
-        name = data["branding"]["logo"]["file"]
-        return hashlib.sha256((root / str(name)).read_bytes()).hexdigest()
-    except (ProblemsError, OSError, KeyError, TypeError):
-        return ""
 
 
 def _unchanged(request: BuildRequest, key: str) -> BuildResult | None:

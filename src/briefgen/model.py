@@ -421,6 +421,13 @@ class Span:
         return None
 
 
+def meta_text(meta: dict[str, Any], key: str) -> str:
+    """A text value of pandoc metadata (a MetaString's "c"); "" if the key is absent or holds
+    something else (inlines, a list, a boolean)."""
+    value = meta.get(key, {}).get("c", "")
+    return value if isinstance(value, str) else ""
+
+
 @dataclass(frozen=True)
 class RenderJob:
     """Everything a worker needs to render one brief in one locale, and nothing it must load.

@@ -38,7 +38,7 @@ from lxml import etree
 
 from briefgen import typst_pdf
 from briefgen.i18n import is_cjk
-from briefgen.model import Branding
+from briefgen.model import Branding, meta_text
 
 DESIGN_ACCENT = Branding.accent  # the accent the shipped reference documents are drawn in
 # The faces of the design (scripts/make_reference_docs.py): Times New Roman has metric twins
@@ -656,16 +656,11 @@ def prepared_for_line(meta: dict[str, Any]) -> str:
     metadata carries: "Prepared for the Chinese government"; Chinese puts a full-width colon
     between them. A brief for every audience (the summary) has no such line."""
     label, audience, locale = (
-        _meta_text(meta, k) for k in ("prepared-for-label", "audience", "lang")
+        meta_text(meta, k) for k in ("prepared-for-label", "audience", "lang")
     )
     if not audience:
         return ""
     return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
-
-
-def _meta_text(meta: dict[str, Any], key: str) -> str:
-    value = meta.get(key, {}).get("c", "")
-    return value if isinstance(value, str) else ""
 
 
 def prepare_document(document: bytes, format_name: str) -> bytes:
@@ -680,7 +675,7 @@ def prepare_document(document: bytes, format_name: str) -> bytes:
     meta = tree["meta"]
     lines = [
         (PREPARED_FOR[format_name], prepared_for_line(meta)),
-        ("Date", meta.pop("date", {}).get("c", "")),
+        ("Date", meta.pop("date", {}).get("c", "")),  # taken out: pandoc would print it first
     ]
     block = [_styled_para(style, text) for style, text in lines if text]
     tree["blocks"][0:0] = block

@@ -16,7 +16,7 @@ from typing import Any
 
 from briefgen import typst_pdf
 from briefgen.errors import Problem, ProblemsError, ToolError
-from briefgen.model import Branding, RenderJob
+from briefgen.model import Branding, RenderJob, meta_text
 from briefgen.scan import BLOCK_HEADING_LEVEL
 
 # Written around the column sections; the template defines body-columns. These are the only
@@ -69,7 +69,7 @@ def template_inputs(job: RenderJob) -> dict[str, str]:
     metadata = json.loads(job.metadata)
 
     def text(key: str) -> str:
-        return str(metadata.get(key, {}).get("c", ""))
+        return meta_text(metadata, key)
 
     values = {
         "accent": text("accent") or Branding.accent,

@@ -31,6 +31,7 @@ from briefgen.model import (
     RenderJob,
     artifact_path,
     localized,
+    meta_text,
     web_address_parts,
 )
 from briefgen.project import Project
@@ -254,7 +255,7 @@ def style_variables(job: RenderJob) -> list[str]:
     metadata = json.loads(job.metadata)
     args = []
     for key in ("accent", "body-font", "heading-font"):
-        value = metadata.get(key, {}).get("c", "")
+        value = meta_text(metadata, key)
         if value:
             args += ["-V", f"brand-{key}={value}"]
     return args
@@ -264,7 +265,7 @@ def with_logo(job: RenderJob, document: bytes) -> bytes:
     """The logo as an image in the metadata (`logo-image`) for the HTML and EPUB templates:
     pandoc embeds it in the page and packs it into the EPUB like any figure."""
     tree = json.loads(document)
-    alt = tree["meta"].get("logo-alt", {}).get("c", "")
+    alt = meta_text(tree["meta"], "logo-alt")
     image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [job.logo_file, ""]]
     tree["meta"]["logo-image"] = {"t": "MetaInlines", "c": [{"t": "Image", "c": image}]}
     return json.dumps(tree, ensure_ascii=False).encode("utf-8")
@@ -377,7 +378,7 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         document = _with_metadata(document, job.epub_metadata)
         # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
         # parse into the package's dc:date; give it the ISO date explicitly.
-        iso = json.loads(job.metadata).get("iso-date", {}).get("c", "")
+        iso = meta_text(json.loads(job.metadata), "iso-date")
         if iso:
             (media / ".epub-metadata.xml").write_text(f"<dc:date>{iso}</dc:date>\n", "utf-8")
             args.append(f"--epub-metadata={media / '.epub-metadata.xml'}")
