@@ -663,15 +663,15 @@ def prepared_for_line(meta: dict[str, Any]) -> str:
     return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
 
 
-def prepare_document(document: bytes, format_name: str) -> bytes:
+def prepare_document(tree: Any, format_name: str) -> None:
     """A brief's pandoc JSON, ready for the DOCX or ODT writer.
 
     The end of the title block, under pandoc's title and subtitle: "Prepared for ..." in
     the reference document's Prepared For style, then the date in its Date style (which draws
     the rule that closes the title block). Pandoc would print the date before anything the
     body starts with, so the date moves out of the metadata into these paragraphs.
-    ODT references get the Bibliography style too (pandoc's DOCX writer has its own)."""
-    tree = json.loads(document)
+    ODT references get the Bibliography style too (pandoc's DOCX writer has its own).
+    Changes `tree` in place."""
     meta = tree["meta"]
     lines = [
         (PREPARED_FOR[format_name], prepared_for_line(meta)),
@@ -684,7 +684,6 @@ def prepare_document(document: bytes, format_name: str) -> bytes:
         _style_references(tree["blocks"])
     else:
         _style_table_cells(tree["blocks"])
-    return json.dumps(tree, ensure_ascii=False).encode()
 
 
 def _style_table_cells(node: Any) -> None:

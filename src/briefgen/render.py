@@ -261,14 +261,12 @@ def style_variables(job: RenderJob) -> list[str]:
     return args
 
 
-def with_logo(job: RenderJob, document: bytes) -> bytes:
+def with_logo(job: RenderJob, tree: Any) -> None:
     """The logo as an image in the metadata (`logo-image`) for the HTML and EPUB templates:
     pandoc embeds it in the page and packs it into the EPUB like any figure."""
-    tree = json.loads(document)
     alt = meta_text(tree["meta"], "logo-alt")
     image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [job.logo_file, ""]]
     tree["meta"]["logo-image"] = {"t": "MetaInlines", "c": [{"t": "Image", "c": image}]}
-    return json.dumps(tree, ensure_ascii=False).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -342,7 +340,7 @@ def to_json(job: RenderJob, scratch: Path) -> bytes:
         ) from None
     references.unlink()
     csl.unlink()
-    document = json.loads(raw)
+    document = pandoc.read_ast(raw)
     # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
     for key in CITEPROC_INPUTS:
         document["meta"].pop(key, None)
@@ -353,8 +351,7 @@ def to_json(job: RenderJob, scratch: Path) -> bytes:
     document["meta"].update(json.loads(job.metadata))
     if job.figures:
         set_figure_alt(document["blocks"], {f"fig-{f.block_id}": f.alt for f in job.figures})
-    # Key order does not reach any output (pandoc reads the JSON into its own types).
-    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    return pandoc.write_ast(document)
 
 
 def render_format(job: RenderJob, document: bytes, format_name: str, media: Path) -> list[Artifact]:
@@ -363,19 +360,21 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
     Markdown can't embed images, so it gets them as files beside it, under media/.
     """
     fmt = FORMATS[format_name]
+    # Parsed once here, changed for this format in place, written once for pandoc.
+    tree = pandoc.read_ast(document)
     extra: list[Artifact] = []
     if format_name == "md" and job.figures:
-        document, extra = _media_files(job, document, media)
+        extra = _media_files(job, tree, media)
     if format_name in ("html", "epub") and job.logo_file:
-        document = with_logo(job, document)
+        with_logo(job, tree)
     args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
     args += [option.format(templates=job.templates) for option in fmt.options]
     reference = b""
     if format_name in OFFICE_FORMATS:
         args, reference = _office_reference(job, args, format_name, media)
-        document = office.prepare_document(document, format_name)
+        office.prepare_document(tree, format_name)
     if format_name == "epub":
-        document = _with_metadata(document, job.epub_metadata)
+        tree["meta"].update(json.loads(job.epub_metadata))
         # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
         # parse into the package's dc:date; give it the ISO date explicitly.
         iso = meta_text(json.loads(job.metadata), "iso-date")
@@ -390,10 +389,10 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         args += ["-V", f"lang={job.typst_lang}"]
         if job.typst_region:
             args += ["-V", f"region={job.typst_region}"]
-        document = pdf.in_columns(document)
+        pdf.in_columns(tree)
     output = pandoc.run(
         args,
-        document,
+        pandoc.write_ast(tree),
         what=f"writing {job.brief_id} as {format_name}",
         cwd=media,
         epoch=job.timestamp,
@@ -405,12 +404,6 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
         output = pdf.compile_brief(job, output, media)
     path = artifact_path(job.brief_id, job.locale, format_name)
     return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
-
-
-def _with_metadata(document: bytes, metadata: str) -> bytes:
-    tree = json.loads(document)
-    tree["meta"].update(json.loads(metadata))
-    return json.dumps(tree, ensure_ascii=False).encode("utf-8")
 
 
 OFFICE_FORMATS = ("docx", "odt")
@@ -442,9 +435,8 @@ def _office_reference(
     return [*kept, f"{_REFERENCE_DOC}{path}"], reference
 
 
-def _media_files(job: RenderJob, document: bytes, media: Path) -> tuple[bytes, list[Artifact]]:
+def _media_files(job: RenderJob, tree: Any, media: Path) -> list[Artifact]:
     """Point the document's images at media/<brief>-<file> and return those files."""
-    tree = json.loads(document)
     files: dict[str, str] = {}
 
     def visit(node: Any) -> None:
@@ -471,4 +463,4 @@ def _media_files(job: RenderJob, document: bytes, media: Path) -> tuple[bytes, l
         )
         for source, name in sorted(files.items())
     ]
-    return json.dumps(tree, ensure_ascii=False).encode(), extra
+    return extra
