@@ -58,6 +58,7 @@ from briefgen import pdf, typst_pdf  # noqa: E402
 from briefgen.charts import figure_bytes  # noqa: E402
 from briefgen.model import FORMATS  # noqa: E402
 from briefgen.pandoc import bundled  # noqa: E402
+from briefgen.render import READER  # noqa: E402
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -83,10 +84,18 @@ def recipes(project: Path) -> list[str]:
 class Source:
     """One brief's assembled Markdown, and what briefgen's Typst compile of it is given."""
 
-    cited: Path  # with its cited CSL items in the header (the floor's input)
+    cited: Path  # with its cited CSL items in the header
     bare: Path  # without them: the hand-written script reads bibliography.bib instead
     typst_inputs: dict[str, str]
     font_paths: tuple[Path, ...]
+    # The floor reads the body as briefgen's renderer does (its reader, its citeproc inputs),
+    # so that it cites the same way: links from each citation to its entry double the PDF's
+    # compile time, and the header's YAML metadata would be read as Markdown.
+    body: Path
+    references: Path
+    csl: Path
+    csl_locale: str
+    metadata: str
 
 
 def assemble_all(project: Path, folder: Path) -> list[Source]:
@@ -116,7 +125,23 @@ def assemble_all(project: Path, folder: Path) -> list[Source]:
         if job.logo_file:
             (folder / job.logo_file).write_bytes(job.logo)
         fonts = tuple(Path(f) for f in job.font_paths)
-        sources.append(Source(cited, bare, pdf.template_inputs(job), fonts))
+        body, references = cited.with_suffix(".body.md"), cited.with_suffix(".references.json")
+        body.write_text(job.markdown, encoding="utf-8")
+        references.write_text(job.references, encoding="utf-8")
+        csl = Path(yaml.safe_load(header)["csl"])
+        sources.append(
+            Source(
+                cited,
+                bare,
+                pdf.template_inputs(job),
+                fonts,
+                body,
+                references,
+                csl,
+                job.csl_locale,
+                job.metadata,
+            )
+        )
     return sources
 
 
@@ -158,14 +183,16 @@ def hand_written_output(task: tuple[Source, str]) -> int:
 
 def floor_brief(source: Source) -> int:
     """One brief the cheapest way pandoc allows: cite once to JSON, then every writer."""
-    document = _pandoc(
-        ["-f", "markdown", "--citeproc", "-t", "json"], source.cited.read_bytes(), ROOT
-    )
+    cite = ["--citeproc", f"--bibliography={source.references}", f"--csl={source.csl}"]
+    cite += ["-M", f"lang={source.csl_locale}", "-M", "link-citations=true"]
+    read = _pandoc(["-f", READER, "-t", "json", *cite], source.body.read_bytes(), ROOT)
+    tree = orjson.loads(read)
+    tree["meta"].update(json.loads(source.metadata))
+    document = orjson.dumps(tree)
     total = 0
     for name in FORMATS:
         data = document
         if name == "pdf":  # the same two-column layout as briefgen's PDFs
-            tree = orjson.loads(document)
             pdf.in_columns(tree)
             data = orjson.dumps(tree)
         data = _pandoc(["-f", "json", *_format_args(name)], data, source.cited.parent)

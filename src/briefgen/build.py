@@ -241,9 +241,10 @@ def assembled_markdown(root: Path, brief_id: str, locale: str | None = None) -> 
     prepared = prepare(loaded, plan[:1])[0]
     recipe = prepared.brief.recipe
     header: dict[str, Any] = {
-        key: value["c"] for key, value in json.loads(prepared.job.metadata).items()
+        key: _header_value(value) for key, value in json.loads(prepared.job.metadata).items()
     }
     header["references"] = json.loads(prepared.job.references)
+    header["link-citations"] = True  # as the renderer cites (render.to_json)
     header["csl"] = str(
         resolve_csl(loaded.project, brief_csl(loaded.project, prepared.brief), recipe.path)
     )
@@ -286,6 +287,16 @@ def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
     )
     write_manifest(out, manifest)
     return write_archive(out, manifest, project.build_timestamp) if archive else None
+
+
+def _header_value(value: dict[str, Any]) -> Any:
+    """A metadata value as YAML that pandoc's Markdown reader reads back to it: text and flags
+    as they are; inlines (the contact line) as Markdown, each link an autolink."""
+    if value["t"] != "MetaInlines":
+        return value["c"]
+    return "".join(
+        f"<{inline['c'][2][0]}>" if inline["t"] == "Link" else inline["c"] for inline in value["c"]
+    )
 
 
 def plan_builds(

@@ -36,7 +36,7 @@ from typing import Any
 
 from lxml import etree
 
-from briefgen import typst_pdf
+from briefgen import pandoc, typst_pdf
 from briefgen.i18n import is_cjk
 from briefgen.model import Branding, meta_text
 
@@ -683,7 +683,7 @@ def prepare_document(tree: Any, format_name: str) -> None:
     if format_name == "odt":
         _style_references(tree["blocks"])
     else:
-        _style_table_cells(tree["blocks"])
+        _style_table_cells(pandoc.holding(tree["blocks"], "Table"))
 
 
 def _style_table_cells(node: Any) -> None:

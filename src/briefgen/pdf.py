@@ -54,16 +54,9 @@ def in_columns(tree: Any) -> None:
     tree["blocks"] = blocks
 
 
-# A table at any depth (in a list, a quotation, a footnote) is the element {"t": "Table", ...}.
-# In compact JSON these bytes can only be that element: inside a JSON string every quotation
-# mark is escaped, so no text of the brief can spell them. Searching them in orjson's output
-# is exact, and about six times faster than walking every node in Python.
-_TABLE = b'"t":"Table"'
-
-
 def holds_table(blocks: list[Any]) -> bool:
     """Whether any of `blocks`, at any depth, is a table."""
-    return _TABLE in pandoc.write_ast(blocks)
+    return bool(pandoc.holding(blocks, "Table"))
 
 
 def template_inputs(job: RenderJob) -> dict[str, str]:

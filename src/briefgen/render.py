@@ -271,10 +271,23 @@ def with_logo(job: RenderJob, tree: Any) -> None:
 
 @dataclass(frozen=True)
 class Document:
-    """A brief read and cited once: pandoc JSON, and its figures' image files by name."""
+    """A brief read and cited once: pandoc's JSON AST, its metadata and its body apart, so that
+    a format that changes only the metadata never parses the body; and its figures' image
+    files by name."""
 
-    json: bytes
+    api_version: tuple[int, ...]
+    meta: bytes
+    blocks: bytes
     media: tuple[tuple[str, bytes], ...]
+
+    def tree(self, *, body: bool) -> dict[str, Any]:
+        """The AST to change for one format; its body as Python values only if `body`, else
+        the JSON as it is (pandoc.write_ast writes it back unchanged)."""
+        return {
+            "pandoc-api-version": list(self.api_version),
+            "meta": pandoc.read_ast(self.meta),
+            "blocks": pandoc.read_ast(self.blocks) if body else pandoc.as_written(self.blocks),
+        }
 
 
 def render_job(job: RenderJob) -> list[Artifact]:
@@ -289,13 +302,19 @@ def read_document(job: RenderJob) -> Document:
     if job.logo_file:
         media += ((job.logo_file, job.logo),)
     with _media_folder(media) as folder:
-        return Document(to_json(job, folder), media)
+        tree = to_json(job, folder)
+    return Document(
+        tuple(tree["pandoc-api-version"]),
+        pandoc.write_ast(tree["meta"]),
+        pandoc.write_ast(tree["blocks"]),
+        media,
+    )
 
 
 def write_format(job: RenderJob, document: Document, format_name: str) -> list[Artifact]:
     """The second half: one format from the cited document (formats can run in parallel)."""
     with _media_folder(document.media) as folder:
-        return render_format(job, document.json, format_name, folder)
+        return render_format(job, document, format_name, folder)
 
 
 @contextlib.contextmanager
@@ -307,8 +326,8 @@ def _media_folder(files: tuple[tuple[str, bytes], ...]) -> Iterator[Path]:
         yield folder
 
 
-def to_json(job: RenderJob, scratch: Path) -> bytes:
-    """Markdown -> pandoc JSON, with citations resolved against only the entries it cites."""
+def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
+    """Markdown -> pandoc's AST, with citations resolved against only the entries it cites."""
     references = scratch / ".references.json"
     references.write_text(job.references, "utf-8")
     csl = scratch / ".style.csl"
@@ -340,7 +359,7 @@ def to_json(job: RenderJob, scratch: Path) -> bytes:
         ) from None
     references.unlink()
     csl.unlink()
-    document = pandoc.read_ast(raw)
+    document: dict[str, Any] = pandoc.read_ast(raw)
     # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
     for key in CITEPROC_INPUTS:
         document["meta"].pop(key, None)
@@ -350,18 +369,23 @@ def to_json(job: RenderJob, scratch: Path) -> bytes:
         document["blocks"] = mark_internal(document["blocks"], job.internal_marker)
     document["meta"].update(json.loads(job.metadata))
     if job.figures:
-        set_figure_alt(document["blocks"], {f"fig-{f.block_id}": f.alt for f in job.figures})
-    return pandoc.write_ast(document)
+        alts = {f"fig-{f.block_id}": f.alt for f in job.figures}
+        set_figure_alt(pandoc.holding(document["blocks"], "Figure"), alts)
+    return document
 
 
-def render_format(job: RenderJob, document: bytes, format_name: str, media: Path) -> list[Artifact]:
+def render_format(
+    job: RenderJob, document: Document, format_name: str, media: Path
+) -> list[Artifact]:
     """Write one format from the brief's pandoc JSON; `media` holds its figures' images.
 
     Markdown can't embed images, so it gets them as files beside it, under media/.
     """
     fmt = FORMATS[format_name]
-    # Parsed once here, changed for this format in place, written once for pandoc.
-    tree = pandoc.read_ast(document)
+    # Parsed once here (the body only for formats that change it), changed for this format in
+    # place, written once for pandoc.
+    body = format_name in BODY_CHANGED or (format_name == "md" and bool(job.figures))
+    tree = document.tree(body=body)
     extra: list[Artifact] = []
     if format_name == "md" and job.figures:
         extra = _media_files(job, tree, media)
@@ -407,6 +431,9 @@ def render_format(job: RenderJob, document: bytes, format_name: str, media: Path
 
 
 OFFICE_FORMATS = ("docx", "odt")
+# The formats whose passes change the body: styles (office.prepare_document), the PDF's columns;
+# Markdown's image paths too, when the brief has figures.
+BODY_CHANGED = (*OFFICE_FORMATS, "pdf")
 _REFERENCE_DOC = "--reference-doc="
 
 
@@ -451,7 +478,7 @@ def _media_files(job: RenderJob, tree: Any, media: Path) -> list[Artifact]:
             for value in node:
                 visit(value)
 
-    visit(tree["blocks"])
+    visit(pandoc.holding(tree["blocks"], "Image"))
     extra = [
         Artifact(
             job.brief_id,
