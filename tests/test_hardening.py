@@ -126,7 +126,7 @@ def test_no_output_carries_markup_that_slipped_past_check(scenario) -> None:
 
     from briefgen.build import prepare
     from briefgen.check import load
-    from briefgen.render import render_format, to_json
+    from briefgen.render import Document, render_format, to_json
 
     project = scenario("minimal")
     loaded = load(project)
@@ -137,7 +137,7 @@ def test_no_output_carries_markup_that_slipped_past_check(scenario) -> None:
         '::: {onmouseover="y()"}\ndiv\n:::\n\n```{=html}\n<iframe></iframe>\n```\n'
     )
     job = replace(job, markdown=markdown)
-    document = to_json(job, project)
+    document = Document.of(to_json(job, project))
     html = render_format(job, document, "html", project)[0].data.decode()
     for forbidden in (
         "javascript:",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import threading
 from collections.abc import Callable, Sequence
 
 from briefgen.model import CJK, ChartData, Data, FigureInput
@@ -100,6 +101,13 @@ def _cjk_family() -> str:
     return "Kurinto Sans SC"
 
 
+# pyplot keeps global state: a small build renders in threads (parallel.py), one draws at a time.
+_DRAWING = threading.Lock()
+
+
 def figure_bytes(figure: FigureInput) -> bytes:
     """The PNG or JPEG bytes of a figure."""
-    return draw(figure.chart) if figure.chart is not None else figure.image
+    if figure.chart is None:
+        return figure.image
+    with _DRAWING:
+        return draw(figure.chart)

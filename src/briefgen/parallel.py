@@ -31,7 +31,8 @@ Progress = Callable[[ProgressEvent], None]
 
 
 def render_jobs(jobs: list[RenderJob], workers: int, progress: Progress) -> list[list[Artifact]]:
-    """Render every job, in `workers` processes (1: in this process); results in job order.
+    """Render every job, in `workers` processes (1: in this process; a few tasks: in threads);
+    results in job order.
 
     A job carries all its inputs, so workers load nothing. Each job runs in two steps: read and
     cite it once, then write each format as its own task, so that one long brief's formats
@@ -41,15 +42,20 @@ def render_jobs(jobs: list[RenderJob], workers: int, progress: Progress) -> list
     if not jobs:
         return []
     order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
+    tasks = sum(len(j.formats) for j in jobs)
     # Starting workers costs more than it saves on a few small tasks (a preview, one brief).
-    if workers <= 1 or sum(len(j.formats) for j in jobs) <= SERIAL_TASKS:
+    if workers <= 1 or tasks <= SERIAL_TASKS:
         results: list[list[Artifact]] = [[] for _ in jobs]
         for count, index in enumerate(order, 1):
             job = jobs[index]
             results[index] = render_job(job)
             progress(ProgressEvent(count, len(jobs), _done(job)))
         return results
-    return _in_pool(jobs, order, workers, progress)
+    if tasks <= THREAD_TASKS:
+        pool: concurrent.futures.Executor = concurrent.futures.ThreadPoolExecutor(workers)
+    else:
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    return _in_pool(jobs, order, pool, progress)
 
 
 def _done(job: RenderJob) -> str:
@@ -57,6 +63,10 @@ def _done(job: RenderJob) -> str:
 
 
 SERIAL_TASKS = 2
+# Up to this many tasks (one brief in its locales, a few formats), threads: most of a task is
+# pandoc, a process of its own, and a thread starts in microseconds where a fork server and its
+# imports take most of a second. Beyond it the Python and Typst parts add up, and processes win.
+THREAD_TASKS = 8
 # What every worker needs: the fork server imports it once, and each worker forked from it
 # starts warm instead of importing matplotlib, typst and pandoc's wrapper itself.
 PRELOAD = ["briefgen.worker"]
@@ -78,13 +88,12 @@ def warm_up(workers: int) -> None:
 
 
 def _in_pool(
-    jobs: list[RenderJob], order: list[int], workers: int, progress: Progress
+    jobs: list[RenderJob], order: list[int], pool: concurrent.futures.Executor, progress: Progress
 ) -> list[list[Artifact]]:
-    context = _context()
     outputs: dict[tuple[int, str], list[Artifact]] = {}
     remaining = {i: len(jobs[i].formats) for i in order}
     finished = 0
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with pool:
         pending: dict[concurrent.futures.Future[Any], tuple[int, str]] = {
             pool.submit(read_document, jobs[i]): (i, "") for i in order
         }

@@ -280,6 +280,15 @@ class Document:
     blocks: bytes
     media: tuple[tuple[str, bytes], ...]
 
+    @classmethod
+    def of(cls, tree: dict[str, Any], media: tuple[tuple[str, bytes], ...] = ()) -> Document:
+        return cls(
+            tuple(tree["pandoc-api-version"]),
+            pandoc.write_ast(tree["meta"]),
+            pandoc.write_ast(tree["blocks"]),
+            media,
+        )
+
     def tree(self, *, body: bool) -> dict[str, Any]:
         """The AST to change for one format; its body as Python values only if `body`, else
         the JSON as it is (pandoc.write_ast writes it back unchanged)."""
@@ -302,13 +311,7 @@ def read_document(job: RenderJob) -> Document:
     if job.logo_file:
         media += ((job.logo_file, job.logo),)
     with _media_folder(media) as folder:
-        tree = to_json(job, folder)
-    return Document(
-        tuple(tree["pandoc-api-version"]),
-        pandoc.write_ast(tree["meta"]),
-        pandoc.write_ast(tree["blocks"]),
-        media,
-    )
+        return Document.of(to_json(job, folder), media)
 
 
 def write_format(job: RenderJob, document: Document, format_name: str) -> list[Artifact]:
