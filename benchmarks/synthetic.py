@@ -32,7 +32,7 @@ def generate(out: Path, blocks: int, entries: int, seed: int = 7) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for name in ("templates", "styles"):
+    for name in ("templates", "styles", "branding"):
         shutil.copytree(ROOT / name, out / name, ignore=shutil.ignore_patterns("*.po"))
     # The shipped vocabularies, in one locale: the measure is how checking grows with blocks.
     project = yaml.safe_load((ROOT / "briefgen.yaml").read_text(encoding="utf-8"))

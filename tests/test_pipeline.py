@@ -216,3 +216,20 @@ def test_the_fast_path_finds_what_the_full_parse_finds(text: str) -> None:
     fast = scan.scan_body(text, 3)
     full = scan._scan_parsed(text, 3)
     assert fast == full
+
+
+# --- the benchmarks' inputs -------------------------------------------------------------------
+
+
+def test_the_benchmarks_generated_project_checks_clean(tmp_path: Path) -> None:
+    """benchmarks/synthetic.py must keep up with the project format, or the figures in
+    docs/benchmarks.md stop being measurable (it broke once when branding gained a logo)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import synthetic
+
+    project = synthetic.generate(tmp_path / "generated", blocks=60, entries=30)
+    loaded = load(project)
+    assert len(loaded.content.all_blocks()) == 60
+    assert not loaded.warnings
