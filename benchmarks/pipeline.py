@@ -1,6 +1,6 @@
 """Benchmark the build pipeline against pandoc by hand, on this machine. Not a test.
 
-    .venv/bin/python benchmarks/pipeline.py            # the whole set (about 12 minutes on 2 cores)
+    .venv/bin/python benchmarks/pipeline.py            # the whole set (about 13 minutes on 2 cores)
     .venv/bin/python benchmarks/pipeline.py --quick    # one run each, small generated projects
 
 From the same assembled Markdown (`briefgen assemble`) of every shipped brief:
