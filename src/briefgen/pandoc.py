@@ -39,7 +39,7 @@ def holding(blocks: list[Any], kind: str) -> list[Any]:
     """The blocks of `blocks` that hold an element of `kind` ("Table", "Image"...) at any depth,
     themselves included: a pass looking for that element need walk only these.
 
-    Exact, and a fraction of a walk's cost: in compact JSON the bytes {"t":"Table" can only be
+    Exact, and a fraction of a walk's cost: in compact JSON the bytes "t":"Table" can only be
     that element, since inside a JSON string every quotation mark is escaped, so no text of a
     brief can spell them.
     """
