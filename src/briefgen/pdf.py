@@ -42,7 +42,7 @@ def in_columns(tree: Any) -> None:
     blocks: list[Any] = []
     columns = False
     for section in (s for s in sections if s):
-        wide = holds_table(section)
+        wide = bool(pandoc.holding(section, "Table"))
         if columns and wide:
             blocks += [COLUMNS_CLOSE, BEFORE_WIDE]
         elif not columns and not wide:
@@ -52,11 +52,6 @@ def in_columns(tree: Any) -> None:
     if columns:
         blocks.append(COLUMNS_CLOSE)
     tree["blocks"] = blocks
-
-
-def holds_table(blocks: list[Any]) -> bool:
-    """Whether any of `blocks`, at any depth, is a table."""
-    return bool(pandoc.holding(blocks, "Table"))
 
 
 def template_inputs(job: RenderJob) -> dict[str, str]:
