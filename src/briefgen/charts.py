@@ -109,5 +109,12 @@ def figure_bytes(figure: FigureInput) -> bytes:
     """The PNG or JPEG bytes of a figure."""
     if figure.chart is None:
         return figure.image
+    return _drawn(figure.chart)
+
+
+# A chart's bytes depend on its numbers and labels alone, and the same chart stands in several
+# briefs of a locale (5 of them in the shipped matrix): a worker draws each one once.
+@functools.lru_cache(maxsize=64)
+def _drawn(chart: ChartData) -> bytes:
     with _DRAWING:
-        return draw(figure.chart)
+        return draw(chart)
