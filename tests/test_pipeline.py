@@ -218,6 +218,53 @@ def test_the_fast_path_finds_what_the_full_parse_finds(text: str) -> None:
     assert fast == full
 
 
+# --- render: each format parses only what its passes change ---------------------------------
+
+
+class _Written(Exception):
+    """Stops a render at pandoc's writer, with the JSON it would have been given."""
+
+
+def _writer_input(job: RenderJob, document, format_name: str, parse_every_block: bool) -> bytes:
+    from briefgen import pandoc, render
+
+    def capture(args: list[str], stdin: bytes, **_: object) -> bytes:
+        raise _Written(stdin)
+
+    lazily = pandoc.lazily
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pandoc, "run", capture)
+        if parse_every_block:  # b"" is in every block's JSON
+            patch.setattr(pandoc, "lazily", lambda blocks, _: lazily(blocks, (b"",)))
+        try:
+            render.write_format(job, document, format_name)
+        except _Written as written:
+            return bytes(written.args[0])
+    raise AssertionError(f"{format_name} never reached pandoc's writer")
+
+
+@pytest.mark.parametrize(("brief", "locale"), [("full-report", "fr"), ("companies", "en")])
+def test_a_format_parses_only_the_blocks_it_changes_and_writes_what_a_full_parse_would(
+    brief: str, locale: str
+) -> None:
+    """The French full report has tables, notes above untranslated parts and references; the
+    companies brief has a chart. Every format gives pandoc's writer the same bytes whether it
+    parsed only the blocks its passes change (pandoc.lazily) or every block."""
+    from briefgen import office, pandoc
+    from briefgen.render import read_document
+    from tests.conftest import REPO
+
+    job = prepare(load(REPO), [(brief, locale, tuple(FORMATS))])[0].job
+    document = read_document(job)
+    for name in FORMATS:
+        lazy = _writer_input(job, document, name, parse_every_block=False)
+        assert lazy == _writer_input(job, document, name, parse_every_block=True), name
+    docx = pandoc.lazily(document.blocks, office.PREPARE_CHANGES["docx"])
+    parsed = sum(isinstance(b, dict) for b in docx)
+    assert parsed < len(document.blocks) / 2
+    assert parsed > 0 or brief != "full-report"  # its tables and notes are parsed
+
+
 # --- the benchmarks' inputs -------------------------------------------------------------------
 
 

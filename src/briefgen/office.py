@@ -663,6 +663,14 @@ def prepared_for_line(meta: dict[str, Any]) -> str:
     return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
 
 
+# What prepare_document changes inside the top-level blocks (pandoc.lazily): the notes above
+# untranslated parts; DOCX table cells; the ODT references (the Div "refs").
+PREPARE_CHANGES = {
+    "docx": (pandoc.quoted("untranslated-note"), pandoc.element("Table")),
+    "odt": (pandoc.quoted("untranslated-note"), pandoc.quoted("refs")),
+}
+
+
 def prepare_document(tree: Any, format_name: str) -> None:
     """A brief's pandoc JSON, ready for the DOCX or ODT writer.
 
@@ -734,7 +742,7 @@ def _style_references(blocks: list[Any]) -> None:
     """Each entry of the references (a Div inside the Div #refs) in the Bibliography style:
     pandoc's ODT writer styles a Div's own paragraphs, not those of the Divs inside it."""
     for block in blocks:
-        if block.get("t") == "Div" and block["c"][0][0] == "refs":
+        if pandoc.kind(block) == "Div" and block["c"][0][0] == "refs":
             for entry in block["c"][1]:
                 if entry.get("t") == "Div":
                     entry["c"][0][2] = [*entry["c"][0][2], ["custom-style", "Bibliography"]]

@@ -35,16 +35,50 @@ def as_written(data: bytes) -> Any:
     return orjson.Fragment(data)
 
 
+def element(kind: str) -> bytes:
+    """The bytes that mark an element of `kind` ("Table", "Image"...) in compact JSON.
+
+    Exact: the bytes "t":"Table" can only be that element, since inside a JSON string every
+    quotation mark is escaped, so no text of a brief can spell them. The same holds for any
+    quoted ASCII name (a class, an identifier): see `quoted`.
+    """
+    return b'"t":"' + kind.encode("ascii") + b'"'
+
+
+def quoted(name: str) -> bytes:
+    """The bytes of an ASCII name (a class, an identifier) as a JSON string: wherever the name
+    stands in the AST as a whole string, these bytes are in its JSON."""
+    return b'"' + name.encode("ascii") + b'"'
+
+
 def holding(blocks: list[Any], kind: str) -> list[Any]:
     """The blocks of `blocks` that hold an element of `kind` ("Table", "Image"...) at any depth,
-    themselves included: a pass looking for that element need walk only these.
-
-    Exact, and a fraction of a walk's cost: in compact JSON the bytes "t":"Table" can only be
-    that element, since inside a JSON string every quotation mark is escaped, so no text of a
-    brief can spell them.
-    """
-    marker = b'"t":"' + kind.encode("ascii") + b'"'
+    themselves included: a pass looking for that element need walk only these (a fraction of
+    a walk's cost). A block left as written (see `lazily`) is searched as it is."""
+    marker = element(kind)
     return [block for block in blocks if marker in orjson.dumps(block)]
+
+
+def each_block(blocks: list[Any]) -> tuple[bytes, ...]:
+    """Each top-level block as its own compact JSON, so that a format parses only the blocks
+    its passes change (`lazily`)."""
+    return tuple(orjson.dumps(block) for block in blocks)
+
+
+def lazily(blocks: tuple[bytes, ...], markers: tuple[bytes, ...]) -> list[Any]:
+    """Top-level blocks (from `each_block`) as Python values where their JSON holds one of
+    `markers` (see `element` and `quoted`), so that a pass can change them; every other block
+    stays as written, and write_ast writes it back byte for byte without parsing it.
+
+    A pass given such a list finds what it looks for among the parsed blocks, provided it
+    asked for the markers of everything it changes or reads inside a block; `kind` tells it
+    a top-level block's type."""
+    return [read_ast(b) if any(m in b for m in markers) else as_written(b) for b in blocks]
+
+
+def kind(block: Any) -> str:
+    """A top-level block's type ("Header", "Div"...), or "" for a block left as written."""
+    return str(block["t"]) if isinstance(block, dict) else ""
 
 
 TIMEOUT_SECONDS = 300

@@ -30,13 +30,18 @@ _LANG_SET = re.compile(r'(#set text\(lang: "[^"]*"\)); ')
 _TYPST_HEADING = re.compile(r"^\s*(=+)\s*")
 
 
+# What in_columns reads inside the top-level blocks (pandoc.lazily): the headings. It only
+# looks for tables, which pandoc.holding finds in a block left as written too.
+IN_COLUMNS_READS = (pandoc.element("Header"),)
+
+
 def in_columns(tree: Any) -> None:
     """Wrap the body's sections (level-2 heading to the next) in the template's columns; a
     section holding a table spans the page, so that a wide table keeps its width and its
     header row repeats on each page it runs over. Changes `tree` (pandoc's AST) in place."""
     sections: list[list[Any]] = [[]]
     for block in tree["blocks"]:
-        if block.get("t") == "Header" and block["c"][0] == 2:
+        if pandoc.kind(block) == "Header" and block["c"][0] == 2:
             sections.append([])
         sections[-1].append(block)
     blocks: list[Any] = []

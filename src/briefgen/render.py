@@ -271,13 +271,13 @@ def with_logo(job: RenderJob, tree: Any) -> None:
 
 @dataclass(frozen=True)
 class Document:
-    """A brief read and cited once: pandoc's JSON AST, its metadata and its body apart, so that
-    a format that changes only the metadata never parses the body; and its figures' image
-    files by name."""
+    """A brief read and cited once: pandoc's JSON AST, its metadata and each top-level block
+    apart, so that a format parses only what its passes change; and its figures' image files
+    by name."""
 
     api_version: tuple[int, ...]
     meta: bytes
-    blocks: bytes
+    blocks: tuple[bytes, ...]
     media: tuple[tuple[str, bytes], ...]
 
     @classmethod
@@ -285,17 +285,17 @@ class Document:
         return cls(
             tuple(tree["pandoc-api-version"]),
             pandoc.write_ast(tree["meta"]),
-            pandoc.write_ast(tree["blocks"]),
+            pandoc.each_block(tree["blocks"]),
             media,
         )
 
-    def tree(self, *, body: bool) -> dict[str, Any]:
-        """The AST to change for one format; its body as Python values only if `body`, else
-        the JSON as it is (pandoc.write_ast writes it back unchanged)."""
+    def tree(self, changes: tuple[bytes, ...] = ()) -> dict[str, Any]:
+        """The AST to change for one format: its metadata as Python values; of its body, the
+        top-level blocks holding one of `changes` (see pandoc.lazily), the rest as written."""
         return {
             "pandoc-api-version": list(self.api_version),
             "meta": pandoc.read_ast(self.meta),
-            "blocks": pandoc.read_ast(self.blocks) if body else pandoc.as_written(self.blocks),
+            "blocks": pandoc.lazily(self.blocks, changes),
         }
 
 
@@ -385,10 +385,9 @@ def render_format(
     Markdown can't embed images, so it gets them as files beside it, under media/.
     """
     fmt = FORMATS[format_name]
-    # Parsed once here (the body only for formats that change it), changed for this format in
-    # place, written once for pandoc.
-    body = format_name in BODY_CHANGED or (format_name == "md" and bool(job.figures))
-    tree = document.tree(body=body)
+    # Parsed once here (of the body, only the blocks this format's passes change), changed for
+    # this format in place, written once for pandoc.
+    tree = document.tree(_changes(job, format_name))
     extra: list[Artifact] = []
     if format_name == "md" and job.figures:
         extra = _media_files(job, tree, media)
@@ -434,9 +433,21 @@ def render_format(
 
 
 OFFICE_FORMATS = ("docx", "odt")
-# The formats whose passes change the body: styles (office.prepare_document), the PDF's columns;
-# Markdown's image paths too, when the brief has figures.
-BODY_CHANGED = (*OFFICE_FORMATS, "pdf")
+
+
+def _changes(job: RenderJob, format_name: str) -> tuple[bytes, ...]:
+    """What the passes of a format change or read inside the body's blocks (pandoc.lazily):
+    styles for Word and ODT, the PDF's sections, Markdown's image paths when it has figures.
+    HTML and EPUB change only the metadata."""
+    if format_name in OFFICE_FORMATS:
+        return office.PREPARE_CHANGES[format_name]
+    if format_name == "pdf":
+        return pdf.IN_COLUMNS_READS
+    if format_name == "md" and job.figures:
+        return (pandoc.element("Image"),)
+    return ()
+
+
 _REFERENCE_DOC = "--reference-doc="
 
 
