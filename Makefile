@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 .PHONY: briefs test lint pytest check clean page-images
 
 briefs: $(VENV)/.installed
+	$(BIN)/python -m compileall -q src/briefgen
 	$(BIN)/briefgen build
 
 check: $(VENV)/.installed
@@ -24,10 +25,14 @@ lint: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	BRIEFGEN_REQUIRE_VALIDATORS=1 $(BIN)/python -m pytest
 
+# pip byte-compiles what it installs, but not an editable install's own sources: compileall
+# does, or every briefgen command would compile them again where PYTHONDONTWRITEBYTECODE is set
+# (0.15 to 0.2 s a start). Python checks each file's time stamp, so an edited one is recompiled.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m compileall -q src/briefgen
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed node_modules/.installed
