@@ -152,3 +152,97 @@ def test_recipe_naming_a_missing_block(scenario) -> None:
         'briefs/schools.yaml:8: the section "Overview" names the block "intor", which does not '
         'exist (did you mean "intro"?).'
     ]
+
+
+# --- the block cache (parsecache.py) ---------------------------------------------------------
+
+
+def _read(project: Path) -> tuple[dict[str, dict[str, object]], list[str]]:
+    """Every block with every field (`declared` too, which Block's equality leaves out), and
+    every problem, as read_content returns them."""
+    import dataclasses
+
+    from briefgen.content import read_content
+
+    content, problems = read_content(load_project(project))
+    blocks = {
+        f"{locale}/{block_id}": dataclasses.asdict(block)
+        for locale, by_id in content.blocks.items()
+        for block_id, block in by_id.items()
+    }
+    return blocks, sorted(str(p) for p in problems)
+
+
+def _parsed_then_cached(read, project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch):
+    """read(project) with no cache; then point BRIEFGEN_CACHE at `cache` for what follows."""
+    monkeypatch.setenv("BRIEFGEN_CACHE", "off")
+    parsed = read(project)
+    monkeypatch.setenv("BRIEFGEN_CACHE", str(cache))
+    return parsed
+
+
+@pytest.mark.parametrize("name", ["translated", "missing-fields", "unknown-values", "minimal"])
+def test_a_cached_read_gives_exactly_what_parsing_gives(
+    name: str, scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = scenario(name)
+    parsed = _parsed_then_cached(_read, project, tmp_path / "cache", monkeypatch)
+    assert _read(project) == parsed  # parsed, and the cache written
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    assert _read(project) == parsed  # from the cache
+
+
+def test_the_cache_follows_the_files_and_the_project_settings(
+    scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefgen.content import read_content
+
+    project = scenario("minimal")
+    monkeypatch.setenv("BRIEFGEN_CACHE", str(tmp_path / "cache"))
+    read_content(load_project(project))
+    block = next((project / "content/en").rglob("*.md"))
+    block.write_text(block.read_text("utf-8").replace("kind:", "colour: red\nkind:", 1))
+    settings = project / "briefgen.yaml"
+    kinds = load_project(project).vocabularies["kinds"]
+    assert kinds
+    _, problems = read_content(load_project(project))
+    assert any('unknown field "colour"' in p.message for p in problems)
+    # A kind the project no longer knows is reported, though the block's text is unchanged.
+    text = settings.read_text("utf-8")
+    kind = next(k for k in kinds if f"kind: {k}" in block.read_text("utf-8"))
+    settings.write_text(text.replace(f"{kind}:", f"{kind}-renamed:", 1), "utf-8")
+    _, problems = read_content(load_project(project))
+    assert any(f'unknown kind "{kind}"' in p.message for p in problems)
+
+
+def test_a_damaged_or_unwritable_cache_is_parsed_around(
+    scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, cache = scenario("minimal"), tmp_path / "cache"
+    parsed = _parsed_then_cached(_read, project, cache, monkeypatch)
+    _read(project)
+    (stored,) = cache.glob("*.json")
+    stored.write_bytes(stored.read_bytes()[:-40])
+    assert _read(project) == parsed
+    cache_file = tmp_path / "a-file"
+    cache_file.write_text("not a folder")
+    monkeypatch.setenv("BRIEFGEN_CACHE", str(cache_file))
+    assert _read(project) == parsed
+
+
+def test_a_cached_bibliography_is_the_parsed_one_and_a_broken_file_still_fails(
+    scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = scenario("minimal")
+    parsed = _parsed_then_cached(load_bibliography, project, tmp_path / "cache", monkeypatch)
+    for _ in range(2):  # parsed and stored, then from the cache
+        cached = load_bibliography(project)
+        assert (cached.entries, cached.raw, cached.whole) == (
+            parsed.entries,
+            parsed.raw,
+            parsed.whole,
+        )
+    bib = project / "bibliography.bib"
+    bib.write_text(bib.read_text("utf-8") + "\n@book{broken,\n  title = {Unclosed\n", "utf-8")
+    with pytest.raises(ProblemsError, match="cannot be parsed"):
+        load_bibliography(project)

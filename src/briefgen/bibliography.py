@@ -22,6 +22,7 @@ from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
 from briefgen import pandoc
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, problem
 from briefgen.model import Block
+from briefgen.parsecache import ParseCache, bibliography_cache
 from briefgen.yamlfile import read_text
 
 BIBLIOGRAPHY_FILE = "bibliography.bib"
@@ -90,6 +91,32 @@ def load_bibliography(root: Path) -> Bibliography:
             ]
         )
     text = read_text(path, root)
+    cache = bibliography_cache(root)
+    key = cache.key(rel, text)
+    cached = _cached_entries(cache, key)
+    if cached is None:
+        cached = _parse_entries(text, rel)
+        cache.put(key, [[e.key, e.entry_type, e.line, raw] for e, raw in cached])
+    cache.save()
+    entries = {e.key: e for e, _ in cached}
+    raw = {e.key: source for e, source in cached}
+    whole = text if _SHARED_SYNTAX.search(text) else ""
+    return Bibliography(rel, entries, raw, whole)
+
+
+def _cached_entries(cache: ParseCache, key: str) -> list[tuple[BibEntry, str]] | None:
+    stored = cache.get(key)
+    if stored is None:
+        return None
+    try:
+        return [(BibEntry(str(k), str(t), int(n)), str(raw)) for k, t, n, raw in stored]
+    except (TypeError, ValueError):  # a damaged entry: parse the file again
+        cache.forget(key)
+        return None
+
+
+def _parse_entries(text: str, rel: str) -> list[tuple[BibEntry, str]]:
+    """Every entry of the file with its BibTeX source; raise ProblemsError for broken ones."""
     library = bibtexparser.parse_string(text)  # type: ignore[attr-defined]
     problems: list[Problem] = []
     for failed in library.failed_blocks:
@@ -120,13 +147,10 @@ def load_bibliography(root: Path) -> Bibliography:
             )
     if problems:
         raise ProblemsError(problems)
-    entries = {
-        e.key: BibEntry(e.key, e.entry_type.lower(), (e.start_line or 0) + 1)
+    return [
+        (BibEntry(e.key, e.entry_type.lower(), (e.start_line or 0) + 1), e.raw or "")
         for e in library.entries
-    }
-    raw = {e.key: e.raw or "" for e in library.entries}
-    whole = text if _SHARED_SYNTAX.search(text) else ""
-    return Bibliography(rel, entries, raw, whole)
+    ]
 
 
 def check_citations(

@@ -18,7 +18,7 @@ from briefgen.i18n import Strings, block_words, load_strings, qa_problems
 from briefgen.model import Block, Content, Data, Recipe
 from briefgen.project import Project, load_project
 from briefgen.recipes import load_recipes
-from briefgen.yamlfile import inside, real_folders
+from briefgen.yamlfile import clear_folders, inside
 
 MUST_CITE = ("evidence", "finding")
 T = TypeVar("T")
@@ -44,7 +44,7 @@ class Loaded:
 
 def load(root: Path) -> Loaded:
     """Load and validate the project at `root`; raise ProblemsError carrying all errors found."""
-    real_folders.cache_clear()  # folders may have moved or become links since the last load
+    clear_folders()  # folders may have moved or become links since the last load
     project = load_project(root)
     errors: list[Problem] = []
 

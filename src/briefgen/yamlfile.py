@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +90,27 @@ def inside(path: Path, root: Path) -> bool:
     """Whether `path`, with every link followed, stays inside `root`."""
     if path.is_symlink():
         return path.resolve().is_relative_to(real_folders(root))
-    # Not a link itself: it is where its folder really is. Folders are resolved once each,
-    # since a project has thousands of blocks in a few dozen folders.
-    return (real_folders(path.parent) / path.name).is_relative_to(real_folders(root))
+    # Not a link itself: it is inside if its folder, with every link followed, is. Each folder
+    # is answered once, since a project has thousands of blocks in a few dozen folders.
+    return _folder_inside(os.fspath(path.parent), os.fspath(root))
 
 
 @functools.lru_cache(maxsize=4096)
 def real_folders(folder: Path) -> Path:
-    """A folder with every link followed (cached: call cache_clear() when folders change)."""
+    """A folder with every link followed (cached: call clear_folders() when folders change)."""
     return folder.resolve()
+
+
+@functools.lru_cache(maxsize=4096)
+def _folder_inside(folder: str, root: str) -> bool:
+    # Keyed by text: hashing a Path object costs more than the rest of a block's check.
+    return real_folders(Path(folder)).is_relative_to(real_folders(Path(root)))
+
+
+def clear_folders() -> None:
+    """Forget the folders resolved so far (they may have moved or become links)."""
+    real_folders.cache_clear()
+    _folder_inside.cache_clear()
 
 
 def read_text(path: Path, root: Path | None) -> str:
