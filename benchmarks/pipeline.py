@@ -26,6 +26,7 @@ import argparse
 import concurrent.futures
 import json
 import multiprocessing
+import os
 import shutil
 import statistics
 import subprocess
@@ -67,13 +68,24 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def briefgen(*args: str, project: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def briefgen(
+    *args: str, project: Path = ROOT, cache: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run briefgen; with `cache`, on that parse cache (an empty folder: nothing cached), else
+    on the benchmark's own, shared by its runs (BRIEFGEN_CACHE, set in main)."""
+    env = {**os.environ, "BRIEFGEN_CACHE": str(cache)} if cache else None
     return subprocess.run(
         [sys.executable, "-m", "briefgen", "--project", str(project), *args],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
+
+
+def empty_cache() -> Path:
+    """A new, empty parse cache folder: a run on it parses every file."""
+    return Path(tempfile.mkdtemp(prefix="cache-", dir=os.environ["BRIEFGEN_CACHE"] + "-cold"))
 
 
 def recipes(project: Path) -> list[str]:
@@ -227,7 +239,7 @@ def measure_rounds(runs: int, out: Path, sources: list[Source]) -> dict[str, lis
     }
     for _ in range(runs):
         shutil.rmtree(out, ignore_errors=True)
-        rounds["cold"].append(timed(lambda: briefgen(*release)))
+        rounds["cold"].append(timed(lambda: briefgen(*release, cache=empty_cache())))
         rounds["no_change"].append(timed(lambda: briefgen(*release)))
         rounds["floor"].append(timed(lambda: in_pool(floor_brief, sources)))
         rounds["hand_parallel"].append(timed(lambda: in_pool(hand_written_output, tasks)))
@@ -271,7 +283,7 @@ def measure_one_block_edit(tmp: Path) -> dict[str, object]:
 
 
 PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 started = time.perf_counter()
 from briefgen.build import BuildRequest, check, plan_builds, prepare
@@ -283,30 +295,50 @@ else:
     loaded = load(root)
     plan, _ = plan_builds(loaded, BuildRequest(root=root, out=root / "build"))
     prepare(loaded, plan)
-print(json.dumps({"seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+seconds = time.perf_counter() - started
+# VmHWM: this process's own peak. ru_maxrss would report the benchmark's, which Linux carries
+# across fork and exec.
+status = Path("/proc/self/status").read_text()
+peak_kb = int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1])
+print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024}))
 """
 
 
+def _probe(project: Path, what: str, cache: Path | None) -> dict[str, float]:
+    env = {**os.environ, "BRIEFGEN_CACHE": str(cache)} if cache else None
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(project), what],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return dict(json.loads(done.stdout))
+
+
 def measure_generated(tmp: Path, blocks: int, entries: int, runs: int) -> dict[str, float]:
+    """`check` and release planning on a generated project: cold (an empty parse cache, so
+    every block and the bibliography are parsed) and warm (the cache the last run left)."""
     project = synthetic.generate(tmp / f"gen-{blocks}-{entries}", blocks, entries)
     result: dict[str, float] = {}
-    for what in ("check", "plan"):
-        samples = []
-        for _ in range(runs):
-            done = subprocess.run(
-                [sys.executable, "-c", PROBE, str(project), what],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            samples.append(json.loads(done.stdout))
-        result[f"{what}_s"] = median([s["seconds"] for s in samples])
-        result[f"{what}_mb"] = max(s["peak_mb"] for s in samples)
-    # The command as a user runs it, interpreter start-up included.
-    result["check_cli_s"] = median(
-        [timed(lambda: briefgen("check", project=project)) for _ in range(runs)]
-    )
+    for warmth in ("cold", "warm"):
+        for what in ("check", "plan"):
+            if warmth == "warm":
+                _probe(project, what, None)  # fills the shared cache
+            samples = [
+                _probe(project, what, empty_cache() if warmth == "cold" else None)
+                for _ in range(runs)
+            ]
+            result[f"{what}_{warmth}_s"] = median([s["seconds"] for s in samples])
+            result[f"{what}_{warmth}_mb"] = max(s["peak_mb"] for s in samples)
+        # The command as a user runs it, interpreter start-up included.
+        cli = [
+            timed(lambda: briefgen("check", project=project, cache=empty_cache()))
+            if warmth == "cold"
+            else timed(lambda: briefgen("check", project=project))
+            for _ in range(runs)
+        ]
+        result[f"check_{warmth}_cli_s"] = median(cli)
     return result
 
 
@@ -320,6 +352,9 @@ def main() -> int:
     failures = []
     with tempfile.TemporaryDirectory(prefix="briefgen-bench-") as name:
         tmp = Path(name)
+        # The benchmark's own parse cache, never the user's; cold runs get empty ones beside it.
+        os.environ["BRIEFGEN_CACHE"] = str(tmp / "cache")
+        (tmp / "cache-cold").mkdir()
         sources = assemble_all(ROOT, tmp)
         rounds = measure_rounds(runs, tmp / "build", sources)
         cold, floor = median(rounds["cold"]), median(rounds["floor"])
@@ -386,20 +421,26 @@ def main() -> int:
         previous = None
         for blocks, entries in sizes:
             figures = measure_generated(tmp, blocks, entries, runs)
-            growth = ""
-            if previous is not None:
-                factor = blocks / previous[0]
-                times = figures["check_s"] / previous[1]["check_s"]
-                growth = f"; x{times:.1f} time for x{factor:.0f} blocks"
-            print(
-                f"generated {blocks} blocks, {entries} entries: check {figures['check_s']:.2f} s "
-                f"in process ({figures['check_cli_s']:.2f} s as a command), "
-                f"{figures['check_mb']:.0f} MB; planning {figures['plan_s']:.2f} s, "
-                f"{figures['plan_mb']:.0f} MB{growth}"
-            )
+            for warmth in ("cold", "warm"):
+                growth = ""
+                if previous is not None:
+                    factor = blocks / previous[0]
+                    times = figures[f"check_{warmth}_s"] / previous[1][f"check_{warmth}_s"]
+                    growth = f"; x{times:.1f} time for x{factor:.0f} blocks"
+                print(
+                    f"generated {blocks} blocks, {entries} entries, {warmth} parse cache: "
+                    f"check {figures[f'check_{warmth}_s']:.2f} s in process "
+                    f"({figures[f'check_{warmth}_cli_s']:.2f} s as a command), "
+                    f"{figures[f'check_{warmth}_mb']:.0f} MB; "
+                    f"planning {figures[f'plan_{warmth}_s']:.2f} s, "
+                    f"{figures[f'plan_{warmth}_mb']:.0f} MB{growth}"
+                )
+            # The target is for `check` as a user runs it again and again: on the cache its
+            # last run left (issue 9 admits a cache by content hash). The cold figure is printed.
             if blocks >= 10000 and (
-                figures["check_cli_s"] >= TARGETS["check_10k"]
-                or figures["check_mb"] >= TARGETS["check_memory_mb"]
+                figures["check_warm_cli_s"] >= TARGETS["check_10k"]
+                or figures["check_cold_mb"] >= TARGETS["check_memory_mb"]
+                or figures["check_warm_mb"] >= TARGETS["check_memory_mb"]
             ):
                 failures.append("check on 10,000 blocks")
             previous = (blocks, figures)
