@@ -73,6 +73,31 @@ def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
     assert pickle.loads(pickle.dumps(minimal_job)) == minimal_job
 
 
+@pytest.mark.parametrize("tasks", [4, 9])  # in threads; in worker processes
+def test_jobs_render_as_they_are_written_in_the_order_given(minimal_job, tasks: int) -> None:
+    """build.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
+    results in the order given, the same as from a list."""
+    from briefgen.parallel import render_jobs
+
+    jobs = [minimal_job, dataclasses.replace(minimal_job, formats=("md",))]
+    listed = render_jobs(jobs, 2, lambda event: None)
+    streamed = render_jobs(iter(jobs), 2, lambda event: None, tasks=tasks)
+    assert streamed == listed
+    assert [[a.format for a in artifacts] for artifacts in streamed] == [["html", "md"], ["md"]]
+
+
+def test_a_problem_while_jobs_are_written_stops_the_rendering(minimal_job) -> None:
+    from briefgen.errors import Problem, ProblemsError
+    from briefgen.parallel import render_jobs
+
+    def written():
+        yield minimal_job
+        raise ProblemsError([Problem("briefs/schools.yaml", 3, "a problem found later.")])
+
+    with pytest.raises(ProblemsError, match="a problem found later"):
+        render_jobs(written(), 2, lambda event: None, tasks=9)
+
+
 def test_the_format_registry_is_the_only_list_of_formats() -> None:
     from briefgen import library, project, render
 

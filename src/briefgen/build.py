@@ -3,9 +3,10 @@
     build()
       load()             every file validated; all problems reported together
       plan_builds()      brief x locale x formats, optionally one shard of it
-      prepare()          assemble each brief and write its Markdown; digest its inputs
+      prepare_each()     assemble each brief and write its Markdown; digest its inputs
       (skip)             outputs whose digest and file are unchanged
-      render_jobs()      cite once per brief, render each format; in parallel processes
+      render_jobs()      cite once per brief, render each format, in parallel processes,
+                         each brief as soon as it is written (longest first)
       write_files()      every output atomically, then the manifest
 
 Nothing is written until every brief has rendered: a failure anywhere leaves the output folder and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,16 +137,27 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
     if request.strict and loaded.warnings:
         raise ProblemsError([w.as_error() for w in loaded.warnings])
     plan, matrix = plan_builds(loaded, request)
-    prepared = prepare(loaded, plan, request.internal, request.untranslated)
     previous = read_manifest(request.out) or Manifest.empty()
     done = {e.path: e for e in previous.artifacts}
-    todo = [p for p in prepared if request.force or not up_to_date(p.job, done, request.out)]
-    progress(
-        ProgressEvent(
-            0, len(todo), f"{len(prepared) - len(todo)} of {len(prepared)} briefs up to date"
-        )
-    )
-    rendered = render_jobs([p.job for p in todo], request.jobs, progress)
+    prepared: list[Prepared] = []
+    todo: list[Prepared] = []
+    finished = _Finished(len(plan), progress)
+
+    def to_render() -> Iterator[RenderJob]:
+        # Each brief goes to the workers as soon as it is written, while the next is written.
+        for item in prepare_each(
+            loaded, plan, request.internal, request.untranslated, longest_first=True
+        ):
+            prepared.append(item)
+            if request.force or not up_to_date(item.job, done, request.out):
+                todo.append(item)
+                yield item.job
+            else:
+                finished(ProgressEvent(0, 0, f"{item.job.label}: up to date"))
+
+    progress(ProgressEvent(0, len(plan), f"{len(plan)} brief(s) to build"))
+    tasks = sum(len(formats) for _, _, formats in plan)
+    rendered = render_jobs(to_render(), request.jobs, finished, tasks=tasks)
 
     artifacts = [(p, a) for p, arts in zip(todo, rendered, strict=True) for a in arts]
     written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])
@@ -164,6 +177,18 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
     }
     timestamp = loaded.project.build_timestamp
     return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest, timestamp)
+
+
+class _Finished:
+    """Progress over every planned brief, rendered or found up to date, in the order they
+    finish (rendering reports its own briefs; the count here covers both)."""
+
+    def __init__(self, total: int, progress: Progress) -> None:
+        self.total, self.progress, self.done = total, progress, 0
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self.done += 1
+        self.progress(ProgressEvent(self.done, self.total, event.message))
 
 
 STATE = ".briefgen-state.json"  # in the output folder; verify and the archive leave it out
@@ -370,7 +395,21 @@ def prepare(
     internal: bool = False,
     untranslated: str = "",
 ) -> list[Prepared]:
-    """Assemble every planned brief and write its Markdown and its render job (no rendering)."""
+    """Assemble every planned brief and write its Markdown and its render job (no rendering),
+    in the plan's order."""
+    return list(prepare_each(loaded, plan, internal, untranslated))
+
+
+def prepare_each(
+    loaded: Loaded,
+    plan: list[tuple[str, str, tuple[str, ...]]],
+    internal: bool = False,
+    untranslated: str = "",
+    longest_first: bool = False,
+) -> Iterator[Prepared]:
+    """prepare(), one brief at a time, so that rendering can start on the first while the
+    next is written; `longest_first`: the longest briefs (by their blocks' text and formats)
+    come first, so that long work does not start last."""
     project = loaded.project
     writer = DocumentWriter(project, loaded.strings)
     templates = project.root / "templates"
@@ -394,8 +433,11 @@ def prepare(
     ]
     # One conversion to CSL for every entry any planned brief cites, rather than one per brief.
     loaded.bibliography.csl_items({key for brief in briefs for key in brief.cited_keys})
-    prepared = []
-    for brief, (_, locale, formats) in zip(briefs, plan, strict=True):
+    order = list(range(len(plan)))
+    if longest_first:
+        order.sort(key=lambda i: (-_length(briefs[i]) * len(plan[i][2]), i))
+    for index in order:
+        brief, (_, locale, formats) = briefs[index], plan[index]
         data = loaded.data_for(locale)
         names = figure_names(brief)
         markdown, spans = writer.write_mapped(brief, names)
@@ -442,8 +484,11 @@ def prepare(
             font_paths=tuple(str(f) for f in fonts),
             pandoc=pandoc.executable(),
         )
-        prepared.append(Prepared(brief, job))
-    return prepared
+        yield Prepared(brief, job)
+
+
+def _length(brief: Brief) -> int:
+    return sum(len(block.body) for block in brief.blocks)
 
 
 def branding_logo(project: Project) -> tuple[bytes, str]:

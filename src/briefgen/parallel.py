@@ -9,7 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import forkserver
 from typing import Any
@@ -30,32 +30,42 @@ class ProgressEvent:
 Progress = Callable[[ProgressEvent], None]
 
 
-def render_jobs(jobs: list[RenderJob], workers: int, progress: Progress) -> list[list[Artifact]]:
+def render_jobs(
+    jobs: Iterable[RenderJob], workers: int, progress: Progress, tasks: int | None = None
+) -> list[list[Artifact]]:
     """Render every job, in `workers` processes (1: in this process; a few tasks: in threads);
-    results in job order.
+    results in the order of `jobs`.
 
     A job carries all its inputs, so workers load nothing. Each job runs in two steps: read and
     cite it once, then write each format as its own task, so that one long brief's formats
-    spread over the workers instead of keeping one busy while the others wait. Long work is
-    started first.
+    spread over the workers instead of keeping one busy while the others wait.
+
+    A list of jobs is started longest first. `jobs` may instead be an iterator that writes each
+    job when asked for the next (build.prepare_each): each job is submitted as it comes and
+    rendered while the next is written, in the order given; `tasks`, at least the number of
+    outputs it will ask for, chooses where they run.
     """
-    if not jobs:
-        return []
-    order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
-    tasks = sum(len(j.formats) for j in jobs)
+    if isinstance(jobs, list):
+        if not jobs:
+            return []
+        order = sorted(range(len(jobs)), key=lambda i: (-jobs[i].size, i))
+        arrivals: Iterator[tuple[int, RenderJob]] = ((i, jobs[i]) for i in order)
+        tasks, total = sum(len(j.formats) for j in jobs), len(jobs)
+    else:
+        arrivals, total = enumerate(jobs), 0
+        tasks = SERIAL_TASKS + 1 if tasks is None else tasks
     # Starting workers costs more than it saves on a few small tasks (a preview, one brief).
     if workers <= 1 or tasks <= SERIAL_TASKS:
-        results: list[list[Artifact]] = [[] for _ in jobs]
-        for count, index in enumerate(order, 1):
-            job = jobs[index]
+        results: dict[int, list[Artifact]] = {}
+        for count, (index, job) in enumerate(arrivals, 1):
             results[index] = render_job(job)
-            progress(ProgressEvent(count, len(jobs), _done(job)))
-        return results
+            progress(ProgressEvent(count, total, _done(job)))
+        return [results[i] for i in sorted(results)]
     if tasks <= THREAD_TASKS:
         pool: concurrent.futures.Executor = concurrent.futures.ThreadPoolExecutor(workers)
     else:
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_context())
-    return _in_pool(jobs, order, pool, progress)
+    return _in_pool(arrivals, total, pool, progress)
 
 
 def _done(job: RenderJob) -> str:
@@ -88,40 +98,48 @@ def warm_up(workers: int) -> None:
 
 
 def _in_pool(
-    jobs: list[RenderJob], order: list[int], pool: concurrent.futures.Executor, progress: Progress
+    arrivals: Iterator[tuple[int, RenderJob]],
+    total: int,
+    pool: concurrent.futures.Executor,
+    progress: Progress,
 ) -> list[list[Artifact]]:
+    jobs: dict[int, RenderJob] = {}
     outputs: dict[tuple[int, str], list[Artifact]] = {}
-    remaining = {i: len(jobs[i].formats) for i in order}
+    remaining: dict[int, int] = {}
+    pending: dict[concurrent.futures.Future[Any], tuple[int, str]] = {}
     finished = 0
+
+    def collect(done: Iterable[concurrent.futures.Future[Any]]) -> None:
+        nonlocal finished
+        for future in sorted(done, key=lambda f: pending[f]):
+            index, format_name = pending.pop(future)
+            job = jobs[index]
+            if not format_name:  # read: now write its formats, PDF (the longest) first
+                document = future.result()
+                for name in sorted(job.formats, key=lambda n: (n != "pdf", n)):
+                    pending[pool.submit(write_format, job, document, name)] = (index, name)
+                continue
+            outputs[(index, format_name)] = future.result()
+            remaining[index] -= 1
+            if remaining[index] == 0:
+                finished += 1
+                progress(ProgressEvent(finished, total, _done(job)))
+
     with pool:
-        pending: dict[concurrent.futures.Future[Any], tuple[int, str]] = {
-            pool.submit(read_document, jobs[i]): (i, "") for i in order
-        }
         try:
+            for index, job in arrivals:
+                jobs[index], remaining[index] = job, len(job.formats)
+                pending[pool.submit(read_document, job)] = (index, "")
+                collect([f for f in pending if f.done()])
             while pending:
                 done, _ = concurrent.futures.wait(
                     pending, return_when=concurrent.futures.FIRST_COMPLETED
                 )
-                for future in sorted(done, key=lambda f: pending[f]):
-                    index, format_name = pending.pop(future)
-                    job = jobs[index]
-                    if not format_name:  # read: now write its formats, PDF (the longest) first
-                        document = future.result()
-                        for name in sorted(job.formats, key=lambda n: (n != "pdf", n)):
-                            pending[pool.submit(write_format, job, document, name)] = (index, name)
-                        continue
-                    outputs[(index, format_name)] = future.result()
-                    remaining[index] -= 1
-                    if remaining[index] == 0:
-                        finished += 1
-                        progress(ProgressEvent(finished, len(jobs), _done(job)))
+                collect(done)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return [
-        [a for name in job.formats for a in outputs[(index, name)]]
-        for index, job in enumerate(jobs)
-    ]
+    return [[a for name in jobs[i].formats for a in outputs[(i, name)]] for i in sorted(jobs)]
 
 
 def default_jobs() -> int:
