@@ -155,7 +155,6 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
             else:
                 finished(ProgressEvent(0, 0, f"{item.job.label}: up to date"))
 
-    progress(ProgressEvent(0, len(plan), f"{len(plan)} brief(s) to build"))
     tasks = sum(len(formats) for _, _, formats in plan)
     rendered = render_jobs(to_render(), request.jobs, finished, tasks=tasks)
 

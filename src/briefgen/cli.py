@@ -199,8 +199,9 @@ class ProgressDisplay:
             click.echo(f"{prefix}{event.message}", err=True)
         elif event.done == 0:
             self.bar.console.print(event.message)
-            self.task = self.bar.add_task("rendering", total=event.total)
         else:
+            if self.task is None:  # the first brief done: the bar starts
+                self.task = self.bar.add_task("rendering", total=event.total)
             self.bar.update(self.task, completed=event.done, description=event.message)
 
 
