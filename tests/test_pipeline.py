@@ -243,6 +243,36 @@ def test_the_fast_path_finds_what_the_full_parse_finds(text: str) -> None:
     assert fast == full
 
 
+def test_sanitize_drops_what_could_run_among_plain_text() -> None:
+    """Raw content, handlers and foreign images go, wherever they stand among a paragraph's
+    words (the walk passes words through without a call each)."""
+    from briefgen.render import sanitize
+
+    word, space = {"t": "Str", "c": "word"}, {"t": "Space"}
+    link = {
+        "t": "Link",
+        "c": [["", [], [["onclick", "x()"], ["lang", "fr"]]], [word], ["javascript:y()", ""]],
+    }
+    image = {"t": "Image", "c": [["", [], []], [word], ["https://example.org/p.png", ""]]}
+    raw = {"t": "RawInline", "c": ["html", "<script>alert(1)</script>"]}
+    blocks = [{"t": "Para", "c": [word, space, raw, space, link, space, image, word]}]
+    assert sanitize(blocks, set()) == [
+        {
+            "t": "Para",
+            "c": [
+                word,
+                space,
+                space,
+                {"t": "Link", "c": [["", [], [["lang", "fr"]]], [word], ["", ""]]},
+                space,
+                {"t": "Span", "c": [["", [], []], [word]]},
+                word,
+            ],
+        }
+    ]
+    assert sanitize([{"t": "RawBlock", "c": ["html", "<iframe>"]}, word], set()) == [word]
+
+
 # --- render: each format parses only what its passes change ---------------------------------
 
 

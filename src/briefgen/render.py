@@ -69,8 +69,16 @@ def sanitize(node: Any, figures: set[str]) -> Any:
     kept are the brief's own figures (ids in `figures`).
     """
     if isinstance(node, list):
-        kept = [sanitize(item, figures) for item in node]
-        return [item for item in kept if item is not _DROP]
+        kept = []
+        for item in node:
+            # Most of a document is leaves: kept as they are, without a call each.
+            if isinstance(item, dict) and item.get("t") in _LEAVES:
+                kept.append(item)
+                continue
+            cleaned = sanitize(item, figures)
+            if cleaned is not _DROP:
+                kept.append(cleaned)
+        return kept
     if not isinstance(node, dict):
         return node
     kind = node.get("t")
