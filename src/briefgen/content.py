@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -132,7 +131,7 @@ def _load_locale(
     for path in sorted(folder.rglob("*.md"), key=lambda p: p.parts):
         try:
             text = read_text(path, project.root)
-            key = cache.key(_relative(path, project.root), folder.name, text)
+            key = cache.key(display_path(path, project.root), folder.name, text)
             cached = read_block_entry(cache, key)
             if cached is None:
                 block, found = read_block(project, folder.name, path, folder, text)
@@ -158,14 +157,6 @@ def _load_locale(
             continue
         by_id[block.id] = block
     return by_id
-
-
-def _relative(path: Path, root: Path) -> str:
-    """display_path(path, root) for a path found under root, by its text."""
-    text, base = os.fspath(path), os.path.join(os.fspath(root), "")
-    if text.startswith(base):
-        return text[len(base) :].replace(os.sep, "/")
-    return display_path(path, root)
 
 
 def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> Block:
