@@ -17,8 +17,9 @@ holds better (though one round in five can still be 30% off: hence five).
 
 The cold releases run on an empty parse cache; everything else on the benchmark's own, as a user
 runs briefgen again and again. Then: a no-change release; a one-block edit (which artifacts
-rebuild); the first brief (`build government --format html`); and `check` and release planning
-on generated projects, with an empty parse cache (cold) and the one the last run left (warm).
+rebuild); the first brief (`build government --format html`: on the cache the last run left, on
+an empty one, and after a one-block edit); and `check` and release planning on generated
+projects, with an empty parse cache (cold) and the one the last run left (warm).
 Targets (issue 9) are printed beside each; exit 1 if one fails.
 """
 
@@ -254,6 +255,45 @@ def ratio(rounds: dict[str, list[float]], over: str) -> float:
     return median([cold / other for cold, other in zip(rounds["cold"], rounds[over], strict=True)])
 
 
+FIRST_BRIEF = ("build", "government", "--format", "html", "--force", "-q")
+
+
+def measure_first_brief(tmp: Path, runs: int) -> dict[str, float]:
+    """`build government --format html` (3 locales), the medians of `runs` runs: on the cache
+    the run before left (warm: a user building again); on an empty cache (cold: nothing parsed
+    or read before); and after editing one block the brief holds, in the French translation
+    (its locale is read again) and in the English source (every locale is read again: the
+    translations of the block are marked as out of date)."""
+    project = tmp / "first-project"
+    shutil.copytree(
+        ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "build*", "*cache*", "tests")
+    )
+    out = ("--out", str(tmp / "first"))
+
+    def build(cache: Path | None = None) -> None:
+        briefgen(*FIRST_BRIEF, *out, project=project, cache=cache)
+
+    build()  # the cache the warm runs find
+    result = {
+        "warm": median([timed(build) for _ in range(runs)]),
+        "cold": median([timed(lambda: build(empty_cache())) for _ in range(runs)]),
+    }
+    for name, path in (
+        ("translation_edit", "content/fr/30-education/110-hangzhou-no11.md"),
+        ("source_edit", "content/en/30-education/110-hangzhou-no11.md"),
+    ):
+        block = project / path
+        original = block.read_text()
+        times = []
+        for index in range(runs):
+            # No digits: a number the source lacks would fail the translation's checks.
+            block.write_text(f"{original}\nAdded for the benchmark{'.' * (index + 1)}\n")
+            times.append(timed(build))
+        block.write_text(original)
+        result[name] = median(times)
+    return result
+
+
 def measure_one_block_edit(tmp: Path) -> dict[str, object]:
     """Edit one block of a copy of the project: only the artifacts that contain it rebuild."""
     project = tmp / "project"
@@ -391,26 +431,13 @@ def main() -> int:
             f"no-change release:                           {no_change:6.2f} s  "
             f"(target < {TARGETS['no_change']})"
         )
-        first = median(
-            [
-                timed(
-                    lambda: briefgen(
-                        "build",
-                        "government",
-                        "--format",
-                        "html",
-                        "--force",
-                        "--out",
-                        str(tmp / "first"),
-                        "-q",
-                    )
-                )
-                for _ in range(runs)
-            ]
-        )
+        first = measure_first_brief(tmp, runs)
         print(
-            f"first brief (build government --format html): {first:6.2f} s  "
-            f"(target < {TARGETS['first_brief']})"
+            f"first brief (build government --format html): {first['warm']:6.2f} s on the "
+            f"cache the last run left (target < {TARGETS['first_brief']}); "
+            f"{first['cold']:.2f} s on an empty cache; "
+            f"{first['translation_edit']:.2f} s after editing one translated block, "
+            f"{first['source_edit']:.2f} s after editing one source block"
         )
         edit = measure_one_block_edit(tmp)
         print(
@@ -423,7 +450,7 @@ def main() -> int:
                 ("cold release vs floor", ratio_floor <= TARGETS["floor_ratio"]),
                 ("cold release vs hand-written", ratio_hand <= TARGETS["hand_ratio"]),
                 ("no-change release", no_change < TARGETS["no_change"]),
-                ("first brief", first < TARGETS["first_brief"]),
+                ("first brief", first["warm"] < TARGETS["first_brief"]),
                 ("one-block edit", bool(edit["only_those"])),
             )
             if not ok

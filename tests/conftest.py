@@ -23,8 +23,9 @@ SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 @pytest.fixture(scope="session", autouse=True)
 def block_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The suite's own block cache (parsecache.py), never the user's: every project a test
-    loads twice is parsed once and then read from it, as a user's would be."""
+    """The suite's own parse cache (parsecache.py: blocks, bibliography entries and pandoc's
+    readings), never the user's: every project a test loads or builds twice is parsed once and
+    then read from it, as a user's would be."""
     folder = tmp_path_factory.mktemp("block-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BRIEFGEN_CACHE", str(folder))

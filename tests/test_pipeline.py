@@ -56,13 +56,16 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
     }
     for field in dataclasses.fields(RenderJob):
         skipped = ("brief_id", "locale", "figures", "spans", "templates", "font_paths", "pandoc")
+        skipped += ("readings",)
         if field.name in skipped:
             continue
         assert field.name in changes, f"{field.name} has no digest test"
     for name, value in changes.items():
         assert dataclasses.replace(minimal_job, **{name: value}).digest() != base, name
-    # Where the project lives is not an input: two checkouts agree on the digest.
-    moved = dataclasses.replace(minimal_job, templates="/elsewhere", font_paths=("/x",))
+    # Where the project and the cache live is not an input: two checkouts agree on the digest.
+    moved = dataclasses.replace(
+        minimal_job, templates="/elsewhere", font_paths=("/x",), readings="/cache"
+    )
     assert moved.digest() == base
     assert minimal_job.format_digest("html") != minimal_job.format_digest("md")
 
@@ -335,3 +338,68 @@ def test_the_benchmarks_generated_project_checks_clean(tmp_path: Path) -> None:
     loaded = load(project)
     assert len(loaded.content.all_blocks()) == 60
     assert not loaded.warnings
+
+
+# --- pandoc's readings, kept between runs -----------------------------------------------------
+
+
+def counting_pandoc(folder: Path) -> tuple[Path, Path]:
+    """A pandoc that notes each reading (a run to JSON) in a log, then runs the real one."""
+    from briefgen.pandoc import bundled
+
+    wrapper, log = folder / "counting-pandoc", folder / "readings.log"
+    wrapper.write_text(
+        f'#!/bin/sh\ncase "$*" in *"-t json"*) echo read >> "{log}" ;; esac\n'
+        f'exec "{bundled()}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def test_a_kept_reading_gives_exactly_the_outputs_a_fresh_one_gives(
+    scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, cache = scenario("translated"), tmp_path / "cache"
+    wrapper, log = counting_pandoc(tmp_path)
+    monkeypatch.setenv("BRIEFGEN_CACHE", str(cache))
+    monkeypatch.setenv("BRIEFGEN_PANDOC", str(wrapper))
+
+    def build(out: str) -> tuple[dict[str, str], int]:
+        log.unlink(missing_ok=True)
+        result = run_cli("--project", project, "build", "--force", "--out", tmp_path / out, "-q")
+        assert result.exit_code == 0, result.stderr
+        manifest = read_manifest(tmp_path / out)
+        assert manifest is not None
+        reads = len(log.read_text().split()) if log.exists() else 0
+        return {e.path: e.sha256 for e in manifest.artifacts}, reads
+
+    fresh, fresh_reads = build("fresh")
+    kept = sorted((cache / "readings").glob("*.json"))
+    briefs = {path.rsplit(".", 1)[0] for path in fresh}  # "en/schools", "fr/schools"
+    assert fresh_reads == len(kept) == len(briefs) == 2
+    # Read from the cache: the same bytes in every format, without pandoc reading at all.
+    assert build("kept") == (fresh, 0)
+    # A damaged reading is read again; an edited block is read again, and only its brief.
+    kept[0].write_bytes(b'{"blocks": ')
+    assert build("damaged") == (fresh, 1)
+    block = project / "content/fr/010-intro.md"
+    block.write_text(block.read_text().replace("installées dans", "dans"))
+    edited, reads = build("edited")
+    changed = sorted(path for path in fresh if edited[path] != fresh[path])
+    assert changed == ["fr/schools.html", "fr/schools.md"] and reads == 1
+
+
+def test_readings_past_the_limit_go_least_recently_used_first(tmp_path: Path) -> None:
+    import os
+
+    from briefgen.parsecache import _prune, keep_reading, read_reading
+
+    folder = str(tmp_path / "readings")
+    for index, name in enumerate(("a", "b", "c", "d")):
+        keep_reading(folder, name, b"x" * 100)
+        os.utime(tmp_path / "readings" / f"{name}.json", ns=(index * 10**9, index * 10**9))
+    assert read_reading(folder, "a") == b"x" * 100  # used now: the most recent
+    _prune(Path(folder), limit=250)
+    assert sorted(p.stem for p in Path(folder).iterdir()) == ["a", "d"]
+    assert read_reading(folder, "b") is None and read_reading("", "a") is None
+    keep_reading("", "e", b"nowhere")  # the cache off: nothing kept, nothing raised

@@ -52,6 +52,7 @@ from briefgen.model import (
 )
 from briefgen.output import Written, write_files
 from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
+from briefgen.parsecache import readings_folder
 from briefgen.project import Project, load_project
 from briefgen.render import (
     brief_metadata,
@@ -417,6 +418,7 @@ def prepare_each(
     versions = json.dumps(digest.tool_versions(), sort_keys=True)
     use_cases = tuple(project.vocabularies["use_cases"].items())
     logo, logo_file = branding_logo(project)
+    readings = readings_folder()
     briefs = [
         assemble(
             project,
@@ -482,6 +484,7 @@ def prepare_each(
             templates=str(templates),
             font_paths=tuple(str(f) for f in fonts),
             pandoc=pandoc.executable(),
+            readings=readings,
         )
         yield Prepared(brief, job)
 

@@ -465,6 +465,9 @@ class RenderJob:
     templates: str = field(default="", compare=False)
     font_paths: tuple[str, ...] = field(default=(), compare=False)
     pandoc: str = field(default="", compare=False)  # the binary (its version is in tool_versions)
+    # Where pandoc's readings are kept between runs ("" for nowhere): by their exact inputs,
+    # so where they are kept cannot change an output.
+    readings: str = field(default="", compare=False)
 
     @property
     def label(self) -> str:
@@ -506,7 +509,7 @@ class RenderJob:
     def _digest_parts(self) -> dict[str, bytes]:
         parts: dict[str, bytes] = {}
         for name, item in vars(self).items():
-            if name in ("templates", "font_paths", "spans", "pandoc"):
+            if name in ("templates", "font_paths", "spans", "pandoc", "readings"):
                 continue
             if isinstance(item, bytes):
                 parts[name] = item

@@ -9,9 +9,9 @@ Entries are plain JSON, read back field by field into Blocks, Problems and bibli
 nothing in the cache is ever executed. A file that cannot be parsed at all is never cached.
 
 The cache is a file per project and kind under $XDG_CACHE_HOME/briefgen (~/.cache/briefgen),
-never in the project itself. BRIEFGEN_CACHE names another folder, or "off" for none. A cache
-that cannot be read is ignored, and one that cannot be written is not written: either way the
-run parses.
+never in the project itself; pandoc's readings of briefs (below) are a file each, shared.
+BRIEFGEN_CACHE names another folder, or "off" for none. A cache that cannot be read is ignored,
+and one that cannot be written is not written: either way the run parses.
 """
 
 from __future__ import annotations
@@ -205,3 +205,65 @@ def _from_json(entry: dict[str, Any]) -> tuple[Block | None, list[Problem]]:
         declared=tuple((str(k), str(v), int(n)) for k, v, n in data["declared"]),
     )
     return block, problems
+
+
+# Pandoc's reading of a brief (Markdown -> JSON with citations resolved), kept by its exact
+# inputs: the slowest step of a small build, and the same for every format of a brief and for
+# every locale a change did not touch. Unlike the block caches it is shared by all projects, a
+# file per reading, and bounded: past READINGS_BYTES the least recently used go.
+READINGS_FOLDER = "readings"
+READINGS_BYTES = 64 * 1024 * 1024  # the shipped release's 27 readings are 9 MB
+
+
+def readings_folder() -> str:
+    """Where render jobs keep pandoc's readings ("" for nowhere: the cache is off)."""
+    folder = cache_folder()
+    return "" if folder is None else str(folder / READINGS_FOLDER)
+
+
+def reading_key(*parts: bytes) -> str:
+    digest = hashlib.sha256(f"readings:{FORMAT}".encode())
+    for part in parts:
+        # Length-prefixed: no two different sets of inputs hash the same stream.
+        digest.update(f"{len(part)}:".encode())
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def read_reading(folder: str, key: str) -> bytes | None:
+    """The reading kept under `key`, or None (none kept, or unreadable)."""
+    if not folder:
+        return None
+    path = Path(folder) / f"{key}.json"
+    try:
+        data = path.read_bytes()
+        os.utime(path)  # recently used: kept the longest
+    except OSError:
+        return None
+    return data
+
+
+def keep_reading(folder: str, key: str, data: bytes) -> None:
+    """Keep a reading for the next run; a folder that can't be written is left alone."""
+    if not folder:
+        return
+    with contextlib.suppress(OSError):
+        write_atomic(Path(folder) / f"{key}.json", data, durable=False)
+        _prune(Path(folder))
+
+
+def _prune(folder: Path, limit: int = READINGS_BYTES) -> None:
+    """Remove the least recently used readings until the rest fit in `limit` bytes."""
+    entries = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".json"):
+            with contextlib.suppress(FileNotFoundError):  # another worker's prune took it
+                info = entry.stat()
+                entries.append((info.st_mtime_ns, entry.name, info.st_size))
+    total = sum(size for _, _, size in entries)
+    for _, name, size in sorted(entries):
+        if total <= limit:
+            break
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder / name)
+        total -= size

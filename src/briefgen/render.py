@@ -18,7 +18,7 @@ from typing import Any
 
 import babel
 
-from briefgen import office, pandoc, pdf
+from briefgen import office, pandoc, parsecache, pdf
 from briefgen.charts import figure_bytes
 from briefgen.document import format_date
 from briefgen.errors import ProblemsError, ToolError, problem
@@ -339,38 +339,22 @@ def _media_folder(files: tuple[tuple[str, bytes], ...]) -> Iterator[Path]:
 
 def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
     """Markdown -> pandoc's AST, with citations resolved against only the entries it cites."""
-    references = scratch / ".references.json"
-    references.write_text(job.references, "utf-8")
-    csl = scratch / ".style.csl"
-    csl.write_bytes(job.csl)
     # --sandbox: the reader may open only the files named here, never fetch or include.
     # lang here picks citeproc's CSL locale; the document's own lang is set from metadata below.
     args = ["-f", READER, "-t", "json", "--sandbox", "-M", f"lang={job.csl_locale}"]
     if job.references != "[]":
+        # Named relative to the scratch folder pandoc runs in, so that the arguments are the
+        # same every run: they are part of the reading's key.
         args += [
             "--citeproc",
-            f"--bibliography={references}",
-            f"--csl={csl}",
+            f"--bibliography={REFERENCES_FILE}",
+            f"--csl={STYLE_FILE}",
             "-M",
             "link-citations=true",
             "-M",
             "suppress-bibliography=false",
         ]
-    try:
-        raw = pandoc.run(
-            args,
-            job.markdown.encode("utf-8"),
-            what=f"reading brief {job.brief_id}",
-            binary=job.pandoc,
-        )
-    except ToolError as error:
-        # Pandoc counts lines of the assembled brief; the user knows only the block files.
-        raise ToolError(
-            error.what, job.explain(error.detail), error.command, error.exit_code
-        ) from None
-    references.unlink()
-    csl.unlink()
-    document: dict[str, Any] = pandoc.read_ast(raw)
+    document = _reading(job, args, scratch)
     # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
     for key in CITEPROC_INPUTS:
         document["meta"].pop(key, None)
@@ -383,6 +367,62 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
         alts = {f"fig-{f.block_id}": f.alt for f in job.figures}
         set_figure_alt(pandoc.holding(document["blocks"], "Figure"), alts)
     return document
+
+
+REFERENCES_FILE, STYLE_FILE = ".references.json", ".style.csl"
+
+
+def _reading(job: RenderJob, args: list[str], scratch: Path) -> dict[str, Any]:
+    """Pandoc's reading of the brief: kept from an earlier run with exactly these inputs (the
+    pandoc binary and every tool version, the arguments, the Markdown, the cited entries and
+    the style; see parsecache), else read now and kept."""
+    binary = job.pandoc or pandoc.executable()
+    key = parsecache.reading_key(
+        binary.encode(),
+        job.tool_versions.encode(),
+        json.dumps(args).encode(),
+        job.markdown.encode(),
+        job.references.encode(),
+        job.csl,
+    )
+    kept = _document(parsecache.read_reading(job.readings, key))
+    if kept is not None:
+        return kept
+    files = {REFERENCES_FILE: job.references.encode(), STYLE_FILE: job.csl}
+    for name, data in files.items():
+        (scratch / name).write_bytes(data)
+    try:
+        raw = pandoc.run(
+            args,
+            job.markdown.encode("utf-8"),
+            what=f"reading brief {job.brief_id}",
+            cwd=scratch,
+            binary=binary,
+        )
+    except ToolError as error:
+        # Pandoc counts lines of the assembled brief; the user knows only the block files.
+        raise ToolError(
+            error.what, job.explain(error.detail), error.command, error.exit_code
+        ) from None
+    finally:
+        for name in files:
+            (scratch / name).unlink()
+    parsecache.keep_reading(job.readings, key, raw)
+    document: dict[str, Any] = pandoc.read_ast(raw)
+    return document
+
+
+def _document(kept: bytes | None) -> dict[str, Any] | None:
+    """Kept bytes as a pandoc document; None if there are none or they are not one (a damaged
+    file is read again)."""
+    if kept is None:
+        return None
+    try:
+        tree = pandoc.read_ast(kept)
+    except ValueError:
+        return None
+    valid = isinstance(tree, dict) and isinstance(tree.get("blocks"), list)
+    return tree if valid and isinstance(tree.get("meta"), dict) else None
 
 
 def render_format(
