@@ -349,7 +349,7 @@ def counting_pandoc(folder: Path) -> tuple[Path, Path]:
 
     wrapper, log = folder / "counting-pandoc", folder / "readings.log"
     wrapper.write_text(
-        f'#!/bin/sh\ncase "$*" in *"-t json"*) echo read >> "{log}" ;; esac\n'
+        f'#!/bin/sh\ncase "$*" in *"-t json"*|*"-t csljson"*) echo "$5" >> "{log}" ;; esac\n'
         f'exec "{bundled()}" "$@"\n'
     )
     wrapper.chmod(0o755)
@@ -370,17 +370,19 @@ def test_a_kept_reading_gives_exactly_the_outputs_a_fresh_one_gives(
         assert result.exit_code == 0, result.stderr
         manifest = read_manifest(tmp_path / out)
         assert manifest is not None
-        reads = len(log.read_text().split()) if log.exists() else 0
-        return {e.path: e.sha256 for e in manifest.artifacts}, reads
+        # What pandoc read: briefs (to json) and the bibliography's entries (to csljson).
+        reads = log.read_text().split() if log.exists() else []
+        assert reads.count("csljson") == (out == "fresh")
+        return {e.path: e.sha256 for e in manifest.artifacts}, reads.count("json")
 
     fresh, fresh_reads = build("fresh")
     kept = sorted((cache / "readings").glob("*.json"))
     briefs = {path.rsplit(".", 1)[0] for path in fresh}  # "en/schools", "fr/schools"
-    assert fresh_reads == len(kept) == len(briefs) == 2
+    assert fresh_reads == len(briefs) == 2 and len(kept) == 3  # and the entries' CSL
     # Read from the cache: the same bytes in every format, without pandoc reading at all.
     assert build("kept") == (fresh, 0)
     # A damaged reading is read again; an edited block is read again, and only its brief.
-    kept[0].write_bytes(b'{"blocks": ')
+    next(p for p in kept if b"pandoc-api-version" in p.read_bytes()).write_bytes(b'{"blocks": ')
     assert build("damaged") == (fresh, 1)
     block = project / "content/fr/010-intro.md"
     block.write_text(block.read_text().replace("installées dans", "dans"))

@@ -256,6 +256,13 @@ def test_qa_catches_a_changed_number_and_a_dropped_citation(project: Path) -> No
         'error: content/fr/020-evidence.md:5: the number "2019" is not in its source '
         "(content/en/020-evidence.md).\n"
     ) in result.stderr
+    # The second run finds the same from the parse cache, and follows an edit of either block.
+    assert run_cli("--project", project, "check").stderr == result.stderr
+    edit(project / "content/fr/020-evidence.md", "d’enfants.", "d’enfants [@bryant2019].")
+    again = run_cli("--project", project, "check").stderr
+    assert "drops the citation" not in again and 'the number "2018"' in again
+    edit(source, "children's faces in 2018", "children's faces")
+    assert 'the number "2018"' not in run_cli("--project", project, "check").stderr
 
 
 def test_numbers_are_compared_by_value_across_languages() -> None:

@@ -7,6 +7,7 @@ validated here first, and pandoc only ever sees the entries a brief cites, as CS
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -16,13 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
-
 from briefgen import pandoc
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, problem
 from briefgen.model import Block
-from briefgen.parsecache import ParseCache, bibliography_cache
+from briefgen.parsecache import (
+    ParseCache,
+    bibliography_cache,
+    keep_reading,
+    read_reading,
+    reading_key,
+    readings_folder,
+)
 from briefgen.yamlfile import read_text
 
 BIBLIOGRAPHY_FILE = "bibliography.bib"
@@ -64,15 +69,27 @@ class Bibliography:
         missing = [k for k in wanted if k not in self._csl and k in self.entries]
         if missing:
             text = self.whole or "\n\n".join(self.raw[k] for k in missing)
-            items = json.loads(
-                pandoc.run(
-                    ["-f", "biblatex", "-t", "csljson"],
-                    text.encode("utf-8"),
-                    what=f"reading {self.path}",
-                )
-            )
-            self._csl.update({item["id"]: item for item in items})
+            self._csl.update({item["id"]: item for item in _to_csl(text, self.path)})
         return [self._csl[key] for key in wanted]
+
+
+def _to_csl(text: str, path: str) -> list[dict[str, Any]]:
+    """BibLaTeX entries as CSL JSON items: pandoc's conversion, kept between runs by its exact
+    inputs (the entries' text, the pandoc binary and its version) like a brief's reading."""
+    args, binary = ["-f", "biblatex", "-t", "csljson"], pandoc.executable()
+    parts = (binary, pandoc.version(), json.dumps(args), text)
+    key = reading_key(*(part.encode("utf-8") for part in parts))
+    folder = readings_folder()
+    kept = read_reading(folder, key)
+    if kept is not None:
+        with contextlib.suppress(ValueError):
+            items = json.loads(kept)
+            if isinstance(items, list) and all(isinstance(i, dict) and "id" in i for i in items):
+                return items
+    data = pandoc.run(args, text.encode("utf-8"), what=f"reading {path}", binary=binary)
+    keep_reading(folder, key, data)
+    items = json.loads(data)
+    return items if isinstance(items, list) else []
 
 
 def load_bibliography(root: Path) -> Bibliography:
@@ -117,6 +134,10 @@ def _cached_entries(cache: ParseCache, key: str) -> list[tuple[BibEntry, str]] |
 
 def _parse_entries(text: str, rel: str) -> list[tuple[BibEntry, str]]:
     """Every entry of the file with its BibTeX source; raise ProblemsError for broken ones."""
+    # Imported here: a run that finds the file in the parse cache never needs the parser.
+    import bibtexparser
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
+
     library = bibtexparser.parse_string(text)  # type: ignore[attr-defined]
     problems: list[Problem] = []
     for failed in library.failed_blocks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
 from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.i18n import Strings, block_words, load_strings, qa_problems
 from briefgen.model import Block, Content, Data, Recipe
+from briefgen.parsecache import translation_checks, translation_checks_cache
 from briefgen.project import Project, load_project
 from briefgen.recipes import load_recipes
 from briefgen.yamlfile import clear_folders, inside
@@ -98,13 +100,22 @@ def load(root: Path) -> Loaded:
             )
     source_blocks = content.locale(project.source_locale)
     warnings.extend(_untitled(project, recipes))
+    checked = translation_checks_cache(root)
     for locale in sorted(content.blocks):
         if locale == project.source_locale:
             continue
         for translation in content.locale(locale).values():
             original = source_blocks.get(translation.translation_of)
             if original is not None:
-                errors.extend(qa_problems(original, translation))
+                errors.extend(
+                    translation_checks(
+                        checked,
+                        original,
+                        translation,
+                        functools.partial(qa_problems, original, translation),
+                    )
+                )
+    checked.save()
     for recipe in recipes.values():
         # With a source block unreadable, "selects no blocks" or "does not exist" would be a
         # guess: those checks wait until every block loads.

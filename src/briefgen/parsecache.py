@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ FORMAT = 1
 # into its entries.
 _BLOCK_READERS = ("content.py", "scan.py", "yamlfile.py", "model.py", "errors.py")
 _BIBLIOGRAPHY_READERS = ("bibliography.py", "yamlfile.py", "errors.py")
+_QA_READERS = ("i18n.py", "model.py", "errors.py")
 
 
 @dataclass
@@ -122,6 +124,29 @@ def block_cache(project: Project) -> ParseCache:
 
 def bibliography_cache(root: Path) -> ParseCache:
     return ParseCache.open(root, "bibliography", _code_digest(_BIBLIOGRAPHY_READERS).hexdigest())
+
+
+def translation_checks_cache(root: Path) -> ParseCache:
+    """What the checks of a translation against its source found (i18n.qa_problems), by the
+    two blocks as parsed: the numbers, links and citations of every pair are compared again
+    only when one of the two changed."""
+    return ParseCache.open(root, "translation-checks", _code_digest(_QA_READERS).hexdigest())
+
+
+def translation_checks(
+    cache: ParseCache, source: Block, translation: Block, check: Callable[[], list[Problem]]
+) -> list[Problem]:
+    """The problems `check` finds in this pair: kept from an earlier run, else found now."""
+    key = cache.key(orjson.dumps([_to_json(source, []), _to_json(translation, [])]).decode())
+    stored = cache.get(key)
+    if isinstance(stored, list):
+        try:
+            return [Problem(str(p), int(n), str(m), str(s)) for p, n, m, s in stored]
+        except (TypeError, ValueError):
+            cache.forget(key)
+    problems = check()
+    cache.put(key, [[p.path, p.line, p.message, p.severity] for p in problems])
+    return problems
 
 
 def read_block_entry(cache: ParseCache, key: str) -> tuple[Block | None, list[Problem]] | None:
