@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import re
+import sys
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,42 @@ def tool_versions() -> dict[str, str]:
     versions["briefgen-code"] = code.hexdigest()
     # The font packages are named by version, not hashed: 40 MB a build for no information.
     packages = ("matplotlib", "noto-cjk-sans-otc", "weblate-fonts", "Jinja2", "markdown-it-py")
+    installed = _installed()
     for package in (*packages, "Babel", "fonttools"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "absent"
+        versions[package] = installed.get(_normalized(package)) or _version(package)
     return versions
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _installed() -> dict[str, str]:
+    """Installed distributions' versions by normalized name, from the names of the .dist-info
+    folders on sys.path (the first of a name wins, as for imports). This is what
+    importlib.metadata finds too, without importing it: 20 to 40 ms, every command."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem = name.removesuffix(".dist-info")
+            if stem != name and stem.count("-") == 1:  # "jinja2-3.1.6"
+                package, version = stem.split("-")
+                found.setdefault(_normalized(package), version)
+    return found
+
+
+def _version(package: str) -> str:
+    """A version importlib.metadata finds where the folder names do not say (an egg, say)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def tree_digest(folders: Iterable[Path]) -> str:

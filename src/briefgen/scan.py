@@ -6,13 +6,16 @@ ignored and every finding points at the line where it stands.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from briefgen.model import Citation
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # Pandoc's citation key: starts with a letter, digit or _, then alphanumerics and single internal
 # punctuation from :.#$%&-+?<>~/ ; or any text in braces, @{like this}. An @ right after a word
@@ -42,10 +45,17 @@ class BodyScan:
     words: int
 
 
-_parser = MarkdownIt("commonmark", {"html": True})
-# markdown-it drops javascript: links to plain text, but pandoc would still make them links:
-# let every link through so that the check below sees it.
-_parser.validateLink = lambda url: True  # type: ignore[method-assign]
+@functools.cache
+def _parser() -> MarkdownIt:
+    # Made, and markdown-it imported, on the first block parsed: a run that finds every block
+    # in the parse cache needs neither.
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": True})
+    # markdown-it drops javascript: links to plain text, but pandoc would still make them
+    # links: let every link through so that the check below sees it.
+    parser.validateLink = lambda url: True  # type: ignore[method-assign]
+    return parser
 
 
 def find_citations(text: str, first_line: int = 1) -> list[Citation]:
@@ -74,7 +84,7 @@ def _scan_parsed(body: str, first_line: int) -> BodyScan:
     """The full scan, on markdown-it's parse of the body."""
     citations: list[Citation] = []
     findings: list[Finding] = []
-    tokens = _parser.parse(body)
+    tokens = _parser().parse(body)
     for token in tokens:
         line = first_line + (token.map[0] if token.map else 0)
         if token.type == "html_block":

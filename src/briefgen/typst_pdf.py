@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Final
 
@@ -25,8 +24,9 @@ from briefgen.errors import ToolError
 
 @functools.cache
 def version() -> str:
-    """The typst-py package version (it embeds the matching Typst compiler)."""
-    return metadata.version("typst")
+    """The typst-py package version (it embeds the matching Typst compiler), as the package
+    says it (importlib.metadata would say the same, at 20 ms to import)."""
+    return str(getattr(typst, "__version__", "unknown"))
 
 
 STANDARD: Final = "ua-1"
