@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MANIFEST_VERSION = 2
@@ -499,16 +499,23 @@ class RenderJob:
         return next((p for s in self.spans if (p := s.position(line))), None)
 
     def digest(self) -> str:
+        # Worked out once per job (the job is frozen): a build asks for it for every format,
+        # when it plans and again for the manifest, and each time hashes about 300 kB.
+        known: str | None = self.__dict__.get("_digest")
+        if known is not None:
+            return known
         value = hashlib.sha256()
         for name, part in sorted(self._digest_parts().items()):
             # Length-prefixed, labelled parts: no two different jobs hash the same stream.
             value.update(f"{name}:{len(part)}:".encode())
             value.update(part)
-        return value.hexdigest()
+        known = self.__dict__["_digest"] = value.hexdigest()
+        return known
 
     def _digest_parts(self) -> dict[str, bytes]:
         parts: dict[str, bytes] = {}
-        for name, item in vars(self).items():
+        for name in (f.name for f in fields(self)):
+            item = getattr(self, name)
             if name in ("templates", "font_paths", "spans", "pandoc", "readings"):
                 continue
             if isinstance(item, bytes):
