@@ -76,15 +76,18 @@ def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
     assert pickle.loads(pickle.dumps(minimal_job)) == minimal_job
 
 
-@pytest.mark.parametrize("tasks", [4, 9])  # in threads; in worker processes
-def test_jobs_render_as_they_are_written_in_the_order_given(minimal_job, tasks: int) -> None:
+# In threads; in worker processes, a task per format; in worker processes, a task per job.
+@pytest.mark.parametrize(("tasks", "briefs"), [(4, None), (9, None), (9, 6)])
+def test_jobs_render_as_they_are_written_in_the_order_given(
+    minimal_job, tasks: int, briefs: int | None
+) -> None:
     """build.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
     results in the order given, the same as from a list."""
     from briefgen.parallel import render_jobs
 
     jobs = [minimal_job, dataclasses.replace(minimal_job, formats=("md",))]
     listed = render_jobs(jobs, 2, lambda event: None)
-    streamed = render_jobs(iter(jobs), 2, lambda event: None, tasks=tasks)
+    streamed = render_jobs(iter(jobs), 2, lambda event: None, tasks=tasks, briefs=briefs)
     assert streamed == listed
     assert [[a.format for a in artifacts] for artifacts in streamed] == [["html", "md"], ["md"]]
 

@@ -157,7 +157,7 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
                 finished(ProgressEvent(0, 0, f"{item.job.label}: up to date"))
 
     tasks = sum(len(formats) for _, _, formats in plan)
-    rendered = render_jobs(to_render(), request.jobs, finished, tasks=tasks)
+    rendered = render_jobs(to_render(), request.jobs, finished, tasks=tasks, briefs=len(plan))
 
     artifacts = [(p, a) for p, arts in zip(todo, rendered, strict=True) for a in arts]
     written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])

@@ -309,8 +309,13 @@ class Document:
 
 def render_job(job: RenderJob) -> list[Artifact]:
     """Every format of one job, from the job alone: cite once, then write each format."""
+    return [a for artifacts in render_formats(job) for a in artifacts]
+
+
+def render_formats(job: RenderJob) -> list[list[Artifact]]:
+    """render_job, by format: each format's artifacts, in the order of job.formats."""
     document = read_document(job)
-    return [a for name in job.formats for a in write_format(job, document, name)]
+    return [write_format(job, document, name) for name in job.formats]
 
 
 def read_document(job: RenderJob) -> Document:
