@@ -7,7 +7,6 @@ validated here first, and pandoc only ever sees the entries a brief cites, as CS
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -23,8 +22,7 @@ from briefgen.model import Block
 from briefgen.parsecache import (
     ParseCache,
     bibliography_cache,
-    keep_reading,
-    read_reading,
+    kept_or_made,
     reading_key,
     readings_folder,
 )
@@ -79,17 +77,19 @@ def _to_csl(text: str, path: str) -> list[dict[str, Any]]:
     args, binary = ["-f", "biblatex", "-t", "csljson"], pandoc.executable()
     parts = (binary, pandoc.version(), json.dumps(args), text)
     key = reading_key(*(part.encode("utf-8") for part in parts))
-    folder = readings_folder()
-    kept = read_reading(folder, key)
-    if kept is not None:
-        with contextlib.suppress(ValueError):
-            items = json.loads(kept)
-            if isinstance(items, list) and all(isinstance(i, dict) and "id" in i for i in items):
-                return items
-    data = pandoc.run(args, text.encode("utf-8"), what=f"reading {path}", binary=binary)
-    keep_reading(folder, key, data)
+
+    def convert() -> bytes:
+        return pandoc.run(args, text.encode("utf-8"), what=f"reading {path}", binary=binary)
+
+    return kept_or_made(readings_folder(), key, convert, _csl_items)
+
+
+def _csl_items(data: bytes) -> list[dict[str, Any]]:
+    """CSL JSON as items; ValueError if it is not a list of them (a damaged kept reading)."""
     items = json.loads(data)
-    return items if isinstance(items, list) else []
+    if not (isinstance(items, list) and all(isinstance(i, dict) and "id" in i for i in items)):
+        raise ValueError("not CSL JSON items")
+    return items
 
 
 def load_bibliography(root: Path) -> Bibliography:

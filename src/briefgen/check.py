@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,14 +106,7 @@ def load(root: Path) -> Loaded:
         for translation in content.locale(locale).values():
             original = source_blocks.get(translation.translation_of)
             if original is not None:
-                errors.extend(
-                    translation_checks(
-                        checked,
-                        original,
-                        translation,
-                        functools.partial(qa_problems, original, translation),
-                    )
-                )
+                errors.extend(translation_checks(checked, original, translation, qa_problems))
     checked.save()
     for recipe in recipes.values():
         # With a source block unreadable, "selects no blocks" or "does not exist" would be a

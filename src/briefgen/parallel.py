@@ -93,7 +93,7 @@ THREAD_TASKS = 8
 # starts warm instead of importing matplotlib, typst and pandoc's wrapper itself.
 PRELOAD = ["briefgen.worker"]
 # From this many jobs per worker, each job is one task (see render_jobs). A release of the
-# shipped matrix (27 jobs, 2 workers) measured 1 to 2 s faster so, in 7 of 8 runs in turn.
+# shipped matrix (27 jobs, 2 workers) was faster so in 9 of 12 runs in turn, by 1 to 4 s.
 WHOLE_JOBS_PER_WORKER = 3
 
 

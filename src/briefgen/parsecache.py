@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -40,6 +40,7 @@ FORMAT = 1
 _BLOCK_READERS = ("content.py", "scan.py", "yamlfile.py", "model.py", "errors.py")
 _BIBLIOGRAPHY_READERS = ("bibliography.py", "yamlfile.py", "errors.py")
 _QA_READERS = ("i18n.py", "model.py", "errors.py")
+T = TypeVar("T")
 
 
 @dataclass
@@ -134,7 +135,10 @@ def translation_checks_cache(root: Path) -> ParseCache:
 
 
 def translation_checks(
-    cache: ParseCache, source: Block, translation: Block, check: Callable[[], list[Problem]]
+    cache: ParseCache,
+    source: Block,
+    translation: Block,
+    check: Callable[[Block, Block], list[Problem]],
 ) -> list[Problem]:
     """The problems `check` finds in this pair: kept from an earlier run, else found now."""
     key = cache.key(orjson.dumps([_to_json(source, []), _to_json(translation, [])]).decode())
@@ -144,7 +148,7 @@ def translation_checks(
             return [Problem(str(p), int(n), str(m), str(s)) for p, n, m, s in stored]
         except (TypeError, ValueError):
             cache.forget(key)
-    problems = check()
+    problems = check(source, translation)
     cache.put(key, [[p.path, p.line, p.message, p.severity] for p in problems])
     return problems
 
@@ -253,6 +257,20 @@ def reading_key(*parts: bytes) -> str:
         digest.update(f"{len(part)}:".encode())
         digest.update(part)
     return digest.hexdigest()
+
+
+def kept_or_made(
+    folder: str, key: str, make: Callable[[], bytes], parse: Callable[[bytes], T]
+) -> T:
+    """`parse` of the reading kept under `key`; else of `make()`, kept for the next run. A kept
+    reading that `parse` rejects with ValueError (damaged) is made again."""
+    kept = read_reading(folder, key)
+    if kept is not None:
+        with contextlib.suppress(ValueError):
+            return parse(kept)
+    data = make()
+    keep_reading(folder, key, data)
+    return parse(data)
 
 
 def read_reading(folder: str, key: str) -> bytes | None:

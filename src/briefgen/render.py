@@ -390,44 +390,39 @@ def _reading(job: RenderJob, args: list[str], scratch: Path) -> dict[str, Any]:
         job.references.encode(),
         job.csl,
     )
-    kept = _document(parsecache.read_reading(job.readings, key))
-    if kept is not None:
-        return kept
-    files = {REFERENCES_FILE: job.references.encode(), STYLE_FILE: job.csl}
-    for name, data in files.items():
-        (scratch / name).write_bytes(data)
-    try:
-        raw = pandoc.run(
-            args,
-            job.markdown.encode("utf-8"),
-            what=f"reading brief {job.brief_id}",
-            cwd=scratch,
-            binary=binary,
-        )
-    except ToolError as error:
-        # Pandoc counts lines of the assembled brief; the user knows only the block files.
-        raise ToolError(
-            error.what, job.explain(error.detail), error.command, error.exit_code
-        ) from None
-    finally:
-        for name in files:
-            (scratch / name).unlink()
-    parsecache.keep_reading(job.readings, key, raw)
-    document: dict[str, Any] = pandoc.read_ast(raw)
-    return document
+
+    def read() -> bytes:
+        files = {REFERENCES_FILE: job.references.encode(), STYLE_FILE: job.csl}
+        for name, data in files.items():
+            (scratch / name).write_bytes(data)
+        try:
+            return pandoc.run(
+                args,
+                job.markdown.encode("utf-8"),
+                what=f"reading brief {job.brief_id}",
+                cwd=scratch,
+                binary=binary,
+            )
+        except ToolError as error:
+            # Pandoc counts lines of the assembled brief; the user knows only the block files.
+            raise ToolError(
+                error.what, job.explain(error.detail), error.command, error.exit_code
+            ) from None
+        finally:
+            for name in files:
+                (scratch / name).unlink()
+
+    return parsecache.kept_or_made(job.readings, key, read, _document)
 
 
-def _document(kept: bytes | None) -> dict[str, Any] | None:
-    """Kept bytes as a pandoc document; None if there are none or they are not one (a damaged
-    file is read again)."""
-    if kept is None:
-        return None
-    try:
-        tree = pandoc.read_ast(kept)
-    except ValueError:
-        return None
+def _document(data: bytes) -> dict[str, Any]:
+    """Pandoc's JSON as a document; ValueError if it is not one (a damaged kept reading)."""
+    tree = pandoc.read_ast(data)
     valid = isinstance(tree, dict) and isinstance(tree.get("blocks"), list)
-    return tree if valid and isinstance(tree.get("meta"), dict) else None
+    if not (valid and isinstance(tree.get("meta"), dict)):
+        raise ValueError("not a pandoc document")
+    document: dict[str, Any] = tree
+    return document
 
 
 def render_format(

@@ -25,8 +25,13 @@ from briefgen.errors import ToolError
 @functools.cache
 def version() -> str:
     """The typst-py package version (it embeds the matching Typst compiler), as the package
-    says it (importlib.metadata would say the same, at 20 ms to import)."""
-    return str(getattr(typst, "__version__", "unknown"))
+    says it; importlib.metadata says the same, but costs 20 ms to import, so only if not."""
+    stated = getattr(typst, "__version__", None)
+    if stated:
+        return str(stated)
+    from importlib import metadata
+
+    return metadata.version("typst")
 
 
 STANDARD: Final = "ua-1"
