@@ -59,7 +59,7 @@ def test_block_fields_are_validated_together(scenario) -> None:
         'content/en/030-bad.md:4: unknown kind "evidense" (did you mean "evidence"?).',
         'content/en/030-bad.md:7: the priority must be 1, 2 or 3, not "7".',
         'content/en/030-bad.md:8: unknown field "colour" (expected one of: audiences, embargo, '
-        "figure, id, kind, priority, rights, title, use_cases, visibility).",
+        "figure, id, kind, priority, rights, since_report, title, use_cases, visibility).",
     ]
 
 

@@ -28,6 +28,7 @@ BLOCK_KEYS = {
     "priority": "1 essential, 2 standard, 3 detail",
     "visibility": "public or internal",
     "embargo": "a date (YYYY-MM-DD) before which public builds leave the block out",
+    "since_report": "true for a block on developments after the report (November 2020)",
     "figure": "a figure after the text: caption, alt, and chart (a name) or image (a path)",
 }
 TRANSLATION_KEYS = {
@@ -35,7 +36,16 @@ TRANSLATION_KEYS = {
     "source_hash": "hashes of the source fields translated (written by briefgen i18n)",
 }
 # What a translation takes from its source instead of stating it.
-INHERITED = ("kind", "audiences", "use_cases", "rights", "priority", "visibility", "embargo")
+INHERITED = (
+    "kind",
+    "audiences",
+    "use_cases",
+    "rights",
+    "priority",
+    "visibility",
+    "embargo",
+    "since_report",
+)
 FIGURE_KEYS = {
     "caption": "the caption printed under the figure",
     "alt": "a text alternative describing what the figure shows (required)",
@@ -236,6 +246,10 @@ def read_block(
     if embargo is not None and not isinstance(embargo, dt.date):
         report("embargo", f'the embargo must be a date like 2030-01-31, not "{embargo}".')
         embargo = None
+    since_report = meta.get("since_report", False)
+    if not isinstance(since_report, bool):
+        report("since_report", f'since_report must be true or false, not "{since_report}".')
+        since_report = False
     figure = (
         _figure(meta.get("figure"), lines.get("figure", 2), report) if "figure" in meta else None
     )
@@ -263,6 +277,7 @@ def read_block(
         words=scan.words,
         figure=figure,
         embargo=embargo,
+        since_report=since_report,
     )
     return block, problems
 
@@ -435,6 +450,7 @@ def inherit_translations(content: Content, project: Project) -> tuple[Content, l
                 priority=original.priority,
                 visibility=original.visibility,
                 embargo=original.embargo,
+                since_report=original.since_report,
                 figure=figure,
             )
         blocks[locale] = kept

@@ -119,6 +119,8 @@ class Block:
     words: int
     figure: Figure | None = None
     embargo: dt.date | None = None
+    # A block on developments after the report: printed under a "Since the report" label.
+    since_report: bool = False
     # A translation names its source block and records the hashes of the source fields it was
     # translated from; its metadata is inherited from the source (content.py).
     translation_of: str = ""

@@ -197,6 +197,7 @@ def _to_json(block: Block | None, problems: list[Problem]) -> dict[str, Any]:
             if figure is None
             else [figure.caption, figure.alt, figure.chart, figure.image, figure.line],
             "embargo": block.embargo.isoformat() if block.embargo else None,
+            "since_report": block.since_report,
             "translation_of": block.translation_of,
             "source_hash": [list(pair) for pair in block.source_hash],
             "declared": [list(item) for item in block.declared],
@@ -229,6 +230,7 @@ def _from_json(entry: dict[str, Any]) -> tuple[Block | None, list[Problem]]:
         words=int(data["words"]),
         figure=None if figure is None else Figure(*figure),
         embargo=dt.date.fromisoformat(data["embargo"]) if data["embargo"] else None,
+        since_report=bool(data.get("since_report", False)),
         translation_of=data["translation_of"],
         source_hash=tuple((str(a), str(b)) for a, b in data["source_hash"]),
         declared=tuple((str(k), str(v), int(n)) for k, v, n in data["declared"]),
