@@ -120,13 +120,15 @@ def test_templates_run_in_a_sandbox(scenario) -> None:
     )
 
 
-def test_no_output_carries_markup_that_slipped_past_check(scenario) -> None:
-    """The renderer's own defence: build a brief straight from unchecked Markdown."""
+def test_markup_that_slipped_past_check_stops_the_build_at_its_place(scenario) -> None:
+    """The renderer's own defence: a brief straight from unchecked Markdown is refused, each
+    thing the allowlist would drop named, and no format is written."""
     from dataclasses import replace
 
     from briefgen.build import prepare
     from briefgen.check import load
-    from briefgen.render import Document, render_format, to_json
+    from briefgen.errors import ProblemsError
+    from briefgen.render import to_json
 
     project = scenario("minimal")
     loaded = load(project)
@@ -137,18 +139,16 @@ def test_no_output_carries_markup_that_slipped_past_check(scenario) -> None:
         '::: {onmouseover="y()"}\ndiv\n:::\n\n```{=html}\n<iframe></iframe>\n```\n'
     )
     job = replace(job, markdown=markdown)
-    document = Document.of(to_json(job, project))
-    html = render_format(job, document, "html", project)[0].data.decode()
-    for forbidden in (
-        "javascript:",
-        "onclick",
-        "onmouseover",
-        'style="color',
-        "<script",
-        "<iframe",
-        "example.org/p.png",
-    ):
-        assert forbidden not in html, forbidden
+    with pytest.raises(ProblemsError) as raised:
+        to_json(job, project)
+    messages = sorted(p.message.split(" is not allowed")[0] for p in raised.value.problems)
+    assert messages == [
+        'the attribute "onclick="',
+        'the attribute "onmouseover="',
+        'the attribute "style="',
+        'the image "https://example.org/p.png"',
+        'the link "javascript:alert(1)"',
+    ]
 
 
 # --- internal and embargoed content ----------------------------------------------------------
@@ -275,10 +275,10 @@ def slow_pandoc(tmp_path: Path) -> Path:
 
 def test_ctrl_c_leaves_no_partial_files(scenario, tmp_path: Path) -> None:
     project = scenario("internal")
-    assert run_cli("--project", project, "build", "-q").exit_code == 0
+    assert run_cli("--project", project, "build", "--internal", "-q").exit_code == 0
     block = project / "content/en/010-intro.md"
     block.write_text(block.read_text().replace("claim to read", "claim they can read"))
-    before = tree_digest(project / "build")
+    before = tree_digest(project / "build-internal")
     environment = dict(os.environ, BRIEFGEN_PANDOC=str(slow_pandoc(tmp_path)))
     process = subprocess.Popen(
         [
@@ -291,7 +291,7 @@ def test_ctrl_c_leaves_no_partial_files(scenario, tmp_path: Path) -> None:
             "--force",
             "--internal",
             "--out",
-            str(project / "build"),
+            str(project / "build-internal"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -304,9 +304,9 @@ def test_ctrl_c_leaves_no_partial_files(scenario, tmp_path: Path) -> None:
     assert process.returncode == 130, stderr.decode()
     assert "Traceback" not in stderr.decode()
     assert "interrupted" in stderr.decode()
-    assert tree_digest(project / "build") == before
-    assert no_partial_files(project / "build")
-    assert run_cli("verify", project / "build").exit_code == 0
+    assert tree_digest(project / "build-internal") == before
+    assert no_partial_files(project / "build-internal")
+    assert run_cli("verify", "--internal", project / "build-internal").exit_code == 0
 
 
 # --- property-based --------------------------------------------------------------------------

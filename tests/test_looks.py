@@ -251,8 +251,8 @@ def test_an_unreadable_logo_is_a_located_error(scenario) -> None:
     project = scenario("branding-minimal")
     (project / "brand/mark.svg").write_text("<svg><rect></svg>")
     message = (
-        'briefgen.yaml:14: the logo "brand/mark.svg" cannot be read as SVG: mismatched tag: '
-        "line 1, column 13."
+        'briefgen.yaml:14: the logo "brand/mark.svg" cannot be read as SVG: Opening and ending '
+        "tag mismatch: rect line 1 and svg, line 1, column 18 (line 1)."
     )
     assert_refused(project, message, "check")
 

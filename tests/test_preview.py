@@ -390,11 +390,12 @@ def test_serve_names_the_closest_brief_and_locale() -> None:
 
 def test_serve_says_how_to_get_past_a_port_in_use(scenario) -> None:
     project = scenario("minimal")
+    assert run_cli("--project", project, "build", "-q", "--format", "html").exit_code == 0
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        for form in ("schools", str(project)):
+        for form in ("schools", str(project / "build")):
             result = run_cli("--project", project, "serve", form, "--port", str(port))
             assert result.exit_code == 1
             assert result.stderr == (

@@ -75,7 +75,7 @@ def test_a_figure_caption_edit_makes_the_translation_stale(project: Path) -> Non
     edit(
         source, "use_cases: all\n", "use_cases: all\nfigure: {image: fig.png, caption: A, alt: B}\n"
     )
-    (project / "fig.png").write_bytes((REPO / "tests/expected/minimal/en/schools.md").read_bytes())
+    (project / "fig.png").write_bytes((REPO / "docs/images/government-page-1.png").read_bytes())
     run_cli("--project", project, "i18n", "mark-current", "--locale", "fr", "intro")
     assert block_states(status(project))["intro"] == "current"
     edit(source, "caption: A", "caption: A new caption")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen import pandoc
-from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, problem
+from briefgen.errors import Problem, ProblemsError, ToolError, did_you_mean, display_path, problem
 from briefgen.model import Block
 from briefgen.parsecache import (
     ParseCache,
@@ -81,7 +81,13 @@ def _to_csl(text: str, path: str) -> list[dict[str, Any]]:
     def convert() -> bytes:
         return pandoc.run(args, text.encode("utf-8"), what=f"reading {path}", binary=binary)
 
-    return kept_or_made(readings_folder(), key, convert, _csl_items)
+    try:
+        return kept_or_made(readings_folder(), key, convert, _csl_items)
+    except ValueError:  # what pandoc printed just now is not CSL JSON: the tool is broken
+        raise ToolError(
+            f"pandoc (reading {path})",
+            f"{binary} printed something that is not CSL JSON; reinstall pypandoc-binary.",
+        ) from None
 
 
 def _csl_items(data: bytes) -> list[dict[str, Any]]:
@@ -166,12 +172,59 @@ def _parse_entries(text: str, rel: str) -> list[tuple[BibEntry, str]]:
                     "braces, a missing comma between fields, or a missing key.",
                 )
             )
+    problems += _reference_loops(library.entries, rel)
     if problems:
         raise ProblemsError(problems)
     return [
         (BibEntry(e.key, e.entry_type.lower(), (e.start_line or 0) + 1), e.raw or "")
         for e in library.entries
     ]
+
+
+_REFERENCE_FIELDS = ("crossref", "xdata", "xref")
+
+
+def _reference_loops(entries: list[Any], rel: str) -> list[Problem]:
+    """Entries that refer, through crossref, xdata or xref, back to themselves: pandoc would
+    follow such a loop until it runs out of memory."""
+    refers: dict[str, list[str]] = {}
+    lines: dict[str, int] = {}
+    for entry in entries:
+        lines[entry.key.lower()] = (entry.start_line or 0) + 1
+        targets = []
+        for name in _REFERENCE_FIELDS:
+            field_ = entry.fields_dict.get(name)
+            if field_ is not None:
+                targets += [t.strip().lower() for t in str(field_.value).split(",") if t.strip()]
+        refers[entry.key.lower()] = targets
+    problems = []
+    done: set[str] = set()
+    for start in sorted(refers):
+        # Depth first, one path at a time: a key met again on the current path closes a loop.
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            key, depth = stack.pop()
+            del path[depth:]
+            if key in path:
+                loop = [*path[path.index(key) :], key]
+                if not done & set(loop):
+                    problems.append(
+                        Problem(
+                            rel,
+                            lines.get(loop[0], 0),
+                            f"these entries refer to each other in a loop ({' -> '.join(loop)}); "
+                            "remove one crossref, xdata or xref.",
+                        )
+                    )
+                    done |= set(loop)
+                continue
+            if key in done:
+                continue
+            path.append(key)
+            stack += [(target, depth + 1) for target in reversed(refers.get(key, []))]
+        done.add(start)
+    return problems
 
 
 def check_citations(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import colorsys
 import difflib
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -223,10 +222,79 @@ def image_problem(path: Path) -> str:
             if data.startswith(PNG_SIGNATURE)
             else "is not a PNG image (its first bytes are not a PNG's)"
         )
+    return svg_problem(data)
+
+
+SVG = "http://www.w3.org/2000/svg"
+XLINK = "http://www.w3.org/1999/xlink"
+# What a logo may be drawn with: shapes, text, groups, gradients, clipping. No script, style,
+# foreignObject, image, animation or link, so a logo can neither run nor fetch anything where
+# it is shown (HTML pages, EPUBs). Anything else is refused, not cleaned: `check` and the build
+# say the same, and the file published is the file the user wrote.
+SVG_ELEMENTS = frozenset(
+    {
+        "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line",
+        "polyline", "polygon", "text", "tspan", "linearGradient", "radialGradient", "stop",
+        "clipPath", "mask", "symbol", "use",
+    }
+)  # fmt: skip
+SVG_ATTRIBUTES = frozenset(
+    {
+        "id", "viewBox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r",
+        "rx", "ry", "d", "points", "fill", "fill-opacity", "fill-rule", "stroke",
+        "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
+        "stroke-miterlimit", "stroke-dasharray", "opacity", "transform", "font-family",
+        "font-size", "font-weight", "font-style", "text-anchor", "dominant-baseline", "offset",
+        "stop-color", "stop-opacity", "gradientUnits", "gradientTransform", "spreadMethod",
+        "fx", "fy", "clip-path", "clip-rule", "mask", "maskUnits", "preserveAspectRatio",
+        "version", "role", "aria-label", "href", "{http://www.w3.org/1999/xlink}href",
+        "{http://www.w3.org/XML/1998/namespace}space",
+    }
+)  # fmt: skip
+_REFERENCE = re.compile(r"url\(\s*['\"]?(?P<target>[^)'\"]*)")
+
+
+def svg_problem(data: bytes) -> str:
+    """Why an SVG logo is refused ("" if it is kept): it must parse as SVG and use only the
+    elements and attributes above, with references only to places inside itself (#id)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
     try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as error:
-        return f"cannot be read as SVG: {error}"
-    if root.tag.rsplit("}", 1)[-1] != "svg":
-        return f'is not an SVG image: its root element is "{root.tag}", not "svg"'
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        return f"cannot be read as SVG: {error.msg} (line {error.lineno})"
+    if root.getroottree().docinfo.doctype:
+        return "has a DOCTYPE; remove it (a logo needs no entities or DTD)"
+    if root.tag != f"{{{SVG}}}svg":
+        return f'is not an SVG image: its root element is "{root.tag!s}", not "svg"'
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            if isinstance(node, etree._Comment):
+                continue
+            return f"has a processing instruction at line {node.sourceline}; remove it"
+        namespace, _, name = node.tag.rpartition("}")
+        if namespace != "{" + SVG or name not in SVG_ELEMENTS:
+            return (
+                f"has a <{name}> element at line {node.sourceline}, which a logo may not use "
+                f"(allowed: {', '.join(sorted(SVG_ELEMENTS))})"
+            )
+        for attribute, value in node.attrib.items():
+            if attribute not in SVG_ATTRIBUTES:
+                shown = attribute.rpartition("}")[2]
+                return (
+                    f'has the attribute "{shown}" on <{name}> at line {node.sourceline}, '
+                    "which a logo may not use (no scripts, styles or event handlers)"
+                )
+            targets = [m.group("target") for m in _REFERENCE.finditer(value)]
+            if attribute.endswith("href"):
+                targets.append(value)
+            for target in targets:
+                if not target.strip().startswith("#"):
+                    return (
+                        f'refers to "{target.strip()[:60]}" on <{name}> at line '
+                        f"{node.sourceline}; a logo may refer only to its own parts (#id)"
+                    )
     return ""

@@ -50,6 +50,7 @@ from briefgen.model import (
     RenderJob,
     artifact_path,
 )
+from briefgen.outfolder import STATE, refuse_internal, writing_to
 from briefgen.output import Written, write_files
 from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
 from briefgen.parsecache import readings_folder
@@ -127,6 +128,10 @@ class Prepared:
 
 def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
     """Build the requested briefs; raise ProblemsError or ToolError before writing anything."""
+    return _build(request, progress)
+
+
+def _build(request: BuildRequest, progress: Progress) -> BuildResult:
     key = digest.build_key(request.root, _request_key(request))
     unchanged = None if request.force else _unchanged(request, key)
     if unchanged is not None:
@@ -138,6 +143,19 @@ def build(request: BuildRequest, progress: Progress = lambda event: None) -> Bui
     if request.strict and loaded.warnings:
         raise ProblemsError([w.as_error() for w in loaded.warnings])
     plan, matrix = plan_builds(loaded, request)
+    # The project is valid: now the output folder is checked and held until the build ends.
+    with writing_to(request.out, request.root, request.internal):
+        return _write_build(request, progress, loaded, plan, matrix, key)
+
+
+def _write_build(
+    request: BuildRequest,
+    progress: Progress,
+    loaded: Loaded,
+    plan: list[tuple[str, str, tuple[str, ...]]],
+    matrix: list[str],
+    key: str,
+) -> BuildResult:
     previous = read_manifest(request.out) or Manifest.empty()
     done = {e.path: e for e in previous.artifacts}
     prepared: list[Prepared] = []
@@ -189,9 +207,6 @@ class _Finished:
     def __call__(self, event: ProgressEvent) -> None:
         self.done += 1
         self.progress(ProgressEvent(self.done, self.total, event.message))
-
-
-STATE = ".briefgen-state.json"  # in the output folder; verify and the archive leave it out
 
 
 def _request_key(request: BuildRequest) -> str:
@@ -281,7 +296,12 @@ def release(
     request: BuildRequest, progress: Progress = lambda event: None
 ) -> tuple[BuildResult, Path | None]:
     """Build the whole matrix (or a shard of it); unsharded, also write the release archive."""
-    result = build(request, progress)
+    with writing_to(request.out, request.root, internal=False):
+        return _release(request, progress)
+
+
+def _release(request: BuildRequest, progress: Progress) -> tuple[BuildResult, Path | None]:
+    result = _build(request, progress)
     if request.shard is not None:
         return result, None
     target = request.out / archive_name(result.manifest.content_version)
@@ -303,6 +323,7 @@ def release(
 def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
     """Write the library page from `out`'s manifest, record it there, and the archive if asked."""
     project = load_project(root)
+    refuse_internal(out, "the library page" + (" and archive" if archive else ""))
     manifest = read_manifest(out)
     if manifest is None:
         raise BriefgenError(f"{out} has no manifest.json: build or merge first.")

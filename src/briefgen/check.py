@@ -207,7 +207,26 @@ def _figure_problems(project: Project, blocks: list[Block]) -> list[Problem]:
                 message = "does not exist"
             elif path.suffix.lower() not in IMAGE_SUFFIXES:
                 message = "must be a PNG or JPEG file"
+            elif not _bytes_match(path):
+                message = (
+                    f"is not a {path.suffix.lstrip('.').upper()} image (its first bytes say "
+                    "otherwise); save it in that format"
+                )
             else:
                 continue
             problems.append(Problem(*where, f'the image "{figure.image}" {message}.'))
     return problems
+
+
+IMAGE_SIGNATURES = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+}
+
+
+def _bytes_match(path: Path) -> bool:
+    """Whether a file's first bytes are those of the format its name says."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    return head.startswith(IMAGE_SIGNATURES.get(path.suffix.lower(), (b"",)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import traceback
@@ -48,8 +49,17 @@ class Context:
         return found
 
 
+# Control characters (an escape sequence can rewrite or hide what a terminal shows) are printed
+# as visible codes: a block, a title or a file name is the user's text, not the terminal's.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def fail(message: str, code: int = EXIT_PROBLEMS) -> NoReturn:
-    click.secho(f"error: {message}", fg="red", err=True)
+    click.secho(f"error: {printable(message)}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -75,7 +85,10 @@ def report(problems: tuple[Problem, ...]) -> None:
     """Print diagnostics as `severity: path:line: message`, one a line."""
     for item in problems:
         label = item.severity
-        click.echo(click.style(f"{label}: ", fg=COLOURS.get(label, "red")) + str(item), err=True)
+        click.echo(
+            click.style(f"{label}: ", fg=COLOURS.get(label, "red")) + printable(str(item)),
+            err=True,
+        )
 
 
 def run(ctx: Context, action: Callable[[], Any]) -> Any:
@@ -543,16 +556,23 @@ def release_command(
 
 @main.command("verify")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option(
+    "--internal",
+    is_flag=True,
+    help="The folder is an internal build (without this, internal briefs are a failure).",
+)
 @click.pass_obj
-def verify_command(ctx: Context, folder: Path | None) -> None:
-    """Re-hash every file of a build against its manifest; exit 1 on any difference.
+def verify_command(ctx: Context, folder: Path | None, internal: bool) -> None:
+    """Re-hash every file of a build against its manifest; exit 1 on any difference, or if
+    the folder holds internal briefs (unless --internal).
 
     \b
     Example:
       briefgen verify build/
+      briefgen verify --internal build-internal/
     """
-    target = folder or ctx.root / "build"
-    differences = run(ctx, lambda: verify(target))
+    target = folder or ctx.root / ("build-internal" if internal else "build")
+    differences = run(ctx, lambda: verify(target, internal))
     for line in differences:
         click.echo(click.style("error: ", fg="red") + line, err=True)
     if differences:
@@ -783,6 +803,8 @@ def listen(make: Callable[[], Any], port: int) -> Any:
     """A server from `make`, or a message saying why the port cannot be used."""
     try:
         return make()
+    except BriefgenError as error:
+        fail(str(error))
     except OSError as error:
         fail(
             f"cannot listen on 127.0.0.1:{port}: {error.strerror}; choose another port with "
@@ -1000,7 +1022,7 @@ def show_command(ctx: Context, block: str) -> None:
     loaded = run(ctx, lambda: load(ctx.root))
     report = run(ctx, lambda: describe_block(loaded, block))
     found = report.block
-    click.secho(f"{found.id}: {found.title}", bold=True)
+    click.secho(printable(f"{found.id}: {found.title}"), bold=True)
     click.echo(f"  file:       {found.path}")
     click.echo(f"  kind:       {found.kind}, priority {found.priority}, {found.visibility}")
     click.echo(f"  audiences:  {', '.join(sorted(found.audiences))}")
@@ -1008,10 +1030,10 @@ def show_command(ctx: Context, block: str) -> None:
     click.echo(f"  rights:     {', '.join(sorted(found.rights)) or '-'}")
     click.echo(f"  briefs:     {', '.join(report.briefs) or '(none)'}")
     click.secho("Text", bold=True)
-    click.echo(found.body.rstrip())
+    click.echo(printable(found.body.rstrip()))
     click.secho("Cites", bold=True)
     for key, reference in report.references:
-        click.echo(f"  @{key}: {reference}")
+        click.echo(printable(f"  @{key}: {reference}"))
     click.secho("Translations", bold=True)
     for state in report.translations:
         detail = (

@@ -13,7 +13,7 @@ from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, 
 from briefgen.model import Block, Content, Figure
 from briefgen.parsecache import ParseCache, block_cache, put_block_entry, read_block_entry
 from briefgen.project import SLUG, Project
-from briefgen.scan import scan_body
+from briefgen.scan import BodyScan, needs_pandoc, pandoc_findings, scan_body
 from briefgen.yamlfile import parse_yaml, read_text
 
 CONTENT_DIR = "content"
@@ -243,7 +243,9 @@ def read_block(
         )
 
     embargo = meta.get("embargo")
-    if embargo is not None and not isinstance(embargo, dt.date):
+    if embargo is not None and (
+        isinstance(embargo, dt.datetime) or not isinstance(embargo, dt.date)
+    ):
         report("embargo", f'the embargo must be a date like 2030-01-31, not "{embargo}".')
         embargo = None
     since_report = meta.get("since_report", False)
@@ -254,7 +256,7 @@ def read_block(
         _figure(meta.get("figure"), lines.get("figure", 2), report) if "figure" in meta else None
     )
     scan = scan_body(body, body_line)
-    problems.extend(Problem(rel, f.line, f.message) for f in scan.findings)
+    problems.extend(_body_problems(rel, body, body_line, block_id, scan))
     if not body.strip():
         problems.append(Problem(rel, body_line, "the block has no text after its front matter."))
     if unusable:
@@ -342,7 +344,7 @@ def _read_translation(
         else:
             report("figure", '"figure" must be a mapping: caption and alt.')
     scan = scan_body(body, body_line)
-    problems.extend(Problem(rel, f.line, f.message) for f in scan.findings)
+    problems.extend(_body_problems(rel, body, body_line, source_id, scan))
     if not body.strip():
         problems.append(Problem(rel, body_line, "the block has no text after its front matter."))
     if not source_id:
@@ -369,6 +371,23 @@ def _read_translation(
         declared=tuple(declared),
     )
     return block, problems
+
+
+def _body_problems(
+    rel: str, body: str, body_line: int, block_id: str, scan: BodyScan
+) -> list[Problem]:
+    """The scan's findings, and the sanitizer's verdict on a body with markup: what the build
+    would drop, `check` refuses (scan.pandoc_findings)."""
+    findings = list(scan.findings)
+    # Text that pandoc could take hours over is refused before pandoc sees it.
+    bounded = not any(f.message.startswith(_UNBOUNDED) for f in findings)
+    if bounded and needs_pandoc(body):
+        findings += pandoc_findings(body, body_line, block_id or "block")
+    # The same link may be found by both readers, in the same words: said once.
+    return sorted({Problem(rel, f.line, f.message) for f in findings})
+
+
+_UNBOUNDED = ("the character", "the block has", "lists or quotations")
 
 
 def _source_hash(value: Any, report: Any) -> tuple[tuple[str, str], ...]:
@@ -517,6 +536,9 @@ def check_terms(
     kept = []
     singular = {"audiences": "audience", "use_cases": "use case", "rights": "right"}.get(name, name)
     for value in values:
+        if not isinstance(value, str):
+            report(f"each {singular} must be a name, not {_kind_of(value)}.")
+            continue
         if allow_all and value == "all":
             return list(vocabulary)
         if value in vocabulary:
@@ -524,3 +546,16 @@ def check_terms(
         else:
             report(f'unknown {singular} "{value}"{did_you_mean(str(value), vocabulary)}.')
     return kept
+
+
+def _kind_of(value: Any) -> str:
+    """A YAML value's kind, as a user would name it in an error message."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return f'"{value}"'

@@ -7,6 +7,8 @@ no external request.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import zipfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -236,8 +238,13 @@ def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     )
     date_time = moment.timetuple()[:6]
     target = out / archive_name(manifest.content_version)
-    tmp = target.with_name(f".{target.name}.part")
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A name of its own: two runs never write into one temporary file.
+    descriptor, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent
+    )
+    os.close(descriptor)
+    tmp = Path(name)
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             for path in paths:

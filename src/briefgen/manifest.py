@@ -90,12 +90,19 @@ def intact(out: Path, entry: ManifestEntry | FileEntry) -> bool:
     )
 
 
-def verify(out: Path) -> list[str]:
-    """Every difference between a build folder and its manifest, as sentences."""
+def verify(out: Path, internal: bool = False) -> list[str]:
+    """Every difference between a build folder and its manifest, as sentences. A folder of
+    internal briefs is one too, unless `internal` says that is what is being verified: a
+    folder that verifies is fit to publish."""
     manifest = read_manifest(out)
     if manifest is None:
         raise BriefgenError(f"{out} has no {MANIFEST}: nothing to verify.")
     problems = []
+    if manifest.internal and not internal:
+        problems.append(
+            f"{MANIFEST}: the folder holds internal briefs, not for publishing "
+            "(verify --internal checks an internal folder's files)."
+        )
     listed: dict[str, ManifestEntry | FileEntry] = {e.path: e for e in manifest.artifacts}
     listed.update((f.path, f) for f in manifest.library)
     for path, entry in sorted(listed.items()):
@@ -126,6 +133,15 @@ def merge(manifests: Iterable[tuple[str, Manifest]]) -> Manifest:
         raise BriefgenError("no manifests to merge.")
     first_name, first = items[0]
     for name, manifest in items:
+        if manifest.internal:
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    "this shard holds internal briefs (its manifest says so); a release is "
+                    "merged from public shards only.",
+                )
+            )
         for key in (*VERSION_KEYS, "matrix", "internal"):
             if getattr(manifest, key) != getattr(first, key):
                 problems.append(

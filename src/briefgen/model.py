@@ -346,7 +346,6 @@ FORMATS: dict[str, Format] = {
             "EPUB",
             (
                 "--template={templates}/epub/brief.xhtml",
-                "--css={templates}/epub/brief.css",
                 "--split-level=2",
             ),
         ),
@@ -357,7 +356,6 @@ FORMATS: dict[str, Format] = {
             "Web page",
             (
                 "--template={templates}/html/brief.html",
-                "--css={templates}/html/brief.css",
                 "--embed-resources",
                 "--section-divs",
             ),
@@ -485,7 +483,8 @@ class RenderJob:
         message = _PANDOC_POSITION.sub(lambda m: self.locate(int(m.group(1))), message)
         for span in self.spans:
             if span.block_id:
-                message = message.replace(f"{span.block_id}--", "")
+                # scan.scope_link_references: the block's id and a private-use mark.
+                message = message.replace(f"{span.block_id}\ue000", "")
         return message
 
     def locate(self, line: int) -> str:

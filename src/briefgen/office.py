@@ -766,6 +766,7 @@ def finish(format_name: str, output: bytes, reference: bytes) -> bytes:
         _docx_list_indents(parts)
         document = parse_xml(parts["word/document.xml"])
         _docx_contents(document)
+        _docx_picture_names(document)
         parts["word/document.xml"] = xml_bytes(document)
     else:
         _odt_fill_fields(parts)
@@ -776,6 +777,15 @@ def finish(format_name: str, output: bytes, reference: bytes) -> bytes:
         _odt_contents(content)
         parts["content.xml"] = xml_bytes(content)
     return write_package(parts)
+
+
+def _docx_picture_names(document: etree._Element) -> None:
+    """Pandoc names a picture by its source, here a data: URI (render.embed_images) that would
+    store the image twice: the picture is named by its file name instead."""
+    for picture in document.iter(qn("pic:cNvPr")):
+        if picture.get("descr", "").startswith("data:"):
+            media_type = picture.get("descr", "")[5:].split(";")[0]
+            picture.set("descr", "figure." + media_type.rpartition("/")[2])
 
 
 # The table of contents. Pandoc puts it right after its own title block, that is above the

@@ -23,6 +23,11 @@ class Written:
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write to a temporary file beside `path`, flush it to disk (if `durable`), then rename it
     into place: a reader sees the old file or the new one, never a part."""
+    os.replace(_staged(path, data, durable), path)
+
+
+def _staged(path: Path, data: bytes, durable: bool = True) -> str:
+    """`data` in a new temporary file of its own beside `path`, on disk; its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
@@ -32,11 +37,11 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return tmp
 
 
 def _umask() -> int:
@@ -58,17 +63,31 @@ def sha256(data: bytes) -> str:
 
 
 def write_files(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
-    """Write every (relative path, bytes) under `out`; refuse paths that leave it."""
+    """Write every (relative path, bytes) under `out`, all or nothing; refuse paths that leave it.
+
+    Every file is written to a temporary name first; only when all are on disk are they renamed
+    into place (a rename needs no space). A full disk or any other failure leaves the folder as
+    it was, and removes what was staged.
+    """
     written = []
+    staged: list[tuple[str, Path]] = []
     root = out.resolve()
-    for relpath, data in files:
-        target = (root / relpath).resolve()
-        if not target.is_relative_to(root):
-            raise BriefgenError(f"refusing to write {relpath}: it is outside {out}.")
-        try:
-            if not _same_content(target, data):
-                write_atomic(target, data)
-        except OSError as error:
-            raise BriefgenError(f"cannot write {target}: {error.strerror}.") from None
-        written.append(Written(relpath, len(data), sha256(data)))
+    try:
+        for relpath, data in files:
+            target = (root / relpath).resolve()
+            if not target.is_relative_to(root):
+                raise BriefgenError(f"refusing to write {relpath}: it is outside {out}.")
+            try:
+                if not _same_content(target, data):
+                    staged.append((_staged(target, data), target))
+            except OSError as error:
+                raise BriefgenError(f"cannot write {target}: {error.strerror}.") from None
+            written.append(Written(relpath, len(data), sha256(data)))
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
     return written

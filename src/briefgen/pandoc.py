@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,25 @@ def kind(block: Any) -> str:
     return str(block["t"]) if isinstance(block, dict) else ""
 
 
-TIMEOUT_SECONDS = 300
+# Raw passthrough is off in the reader: no HTML, TeX or {=format} content can reach an output.
+MARKDOWN_READER = (
+    "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
+)
+
+# Limits that hold in pandoc itself, not only in a timer here: when briefgen is killed, a
+# pandoc stuck on a hostile block must still end. CPU time through the kernel (prlimit, from
+# util-linux, which every Debian has), memory through pandoc's own runtime (+RTS -M: the
+# Haskell runtime reserves far more address space than it uses, so RLIMIT_AS would break it).
+TIMEOUT_SECONDS = 120
+CPU_SECONDS = 120
+MEMORY_LIMIT = "3g"
+_RTS_OPTIONS = ("+RTS", f"-M{MEMORY_LIMIT}", "-RTS")
+
+
+@functools.cache
+def _limits() -> tuple[str, ...]:
+    prlimit = shutil.which("prlimit")
+    return (prlimit, f"--cpu={CPU_SECONDS}", "--") if prlimit else ()
 
 
 def executable() -> str:
@@ -119,6 +138,7 @@ def run(
     cwd: Path | None = None,
     epoch: int | None = None,
     binary: str = "",
+    timeout: int = TIMEOUT_SECONDS,
 ) -> bytes:
     """Run pandoc with `args`, feeding `stdin`; return its stdout or raise ToolError.
 
@@ -130,7 +150,10 @@ def run(
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     program = binary or executable()
-    command = [program, "--fail-if-warnings", *args] if args != ["--version"] else [program, *args]
+    command = [*_limits(), program, *_RTS_OPTIONS]
+    # --sandbox on every call: whatever a block, title or attribute says, pandoc reads no file
+    # but those named here and fetches nothing (TOOLCHAIN.md, "Sanitizing and sandboxing").
+    command += ["--fail-if-warnings", "--sandbox", *args] if args != ["--version"] else args
     try:
         completed = subprocess.run(
             command,
@@ -138,12 +161,12 @@ def run(
             capture_output=True,
             cwd=cwd,
             env=env,
-            timeout=TIMEOUT_SECONDS,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
         raise ToolError(
-            f"pandoc ({what})", f"no answer after {TIMEOUT_SECONDS} s", " ".join(command)
+            f"pandoc ({what})", f"no answer after {timeout} s", " ".join(command)
         ) from None
     except OSError as error:
         raise ToolError(f"pandoc ({what})", str(error), " ".join(command)) from None

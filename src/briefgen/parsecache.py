@@ -37,7 +37,15 @@ from briefgen.project import Project
 FORMAT = 1
 # The modules whose code turns a block file into a Block and its problems, and the bibliography
 # into its entries.
-_BLOCK_READERS = ("content.py", "scan.py", "yamlfile.py", "model.py", "errors.py")
+_BLOCK_READERS = (
+    "content.py",
+    "scan.py",
+    "sanitize.py",
+    "pandoc.py",
+    "yamlfile.py",
+    "model.py",
+    "errors.py",
+)
 _BIBLIOGRAPHY_READERS = ("bibliography.py", "yamlfile.py", "errors.py")
 _QA_READERS = ("i18n.py", "model.py", "errors.py")
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from typing import Any
 import babel
 
 from briefgen.branding import load_branding
-from briefgen.errors import Problem, ProblemsError, did_you_mean, problem
+from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean, problem
 from briefgen.model import DEFAULT_FORMATS, Branding
 from briefgen.yamlfile import load_yaml_mapping
 
@@ -112,7 +112,13 @@ class Project:
     def build_timestamp(self) -> int:
         """Seconds since the epoch for timestamps: SOURCE_DATE_EPOCH, else the project date."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        if epoch.isdigit():
+        if epoch:
+            # A date a zip archive, a PDF and Python can all hold: 1980 to the year 9999.
+            if not (epoch.isdigit() and len(epoch) <= 12 and int(epoch) <= MAX_EPOCH):
+                raise BriefgenError(
+                    f'SOURCE_DATE_EPOCH is "{epoch[:20]}": it must be a whole number of seconds '
+                    "since 1970, before the year 10000 (unset it to use briefgen.yaml's date)."
+                )
             return int(epoch)
         midnight = dt.datetime.combine(self.date, dt.time(), tzinfo=dt.UTC)
         return int(midnight.timestamp())
@@ -120,6 +126,9 @@ class Project:
     @property
     def build_date(self) -> dt.date:
         return dt.datetime.fromtimestamp(self.build_timestamp, tz=dt.UTC).date()
+
+
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def find_project_root(start: Path) -> Path | None:

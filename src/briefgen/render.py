@@ -7,6 +7,7 @@ pandoc's Typst writer and the typst compiler.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import tempfile
@@ -21,7 +22,7 @@ import babel
 from briefgen import office, pandoc, parsecache, pdf
 from briefgen.charts import figure_bytes
 from briefgen.document import format_date
-from briefgen.errors import ProblemsError, ToolError, problem
+from briefgen.errors import Problem, ProblemsError, ToolError, problem
 from briefgen.i18n import is_cjk
 from briefgen.model import (
     FORMATS,
@@ -35,10 +36,9 @@ from briefgen.model import (
     web_address_parts,
 )
 from briefgen.project import Project
+from briefgen.sanitize import Dropped, sanitize_blocks
 
-# Raw passthrough is off in the reader: even if a block slipped past `check`, no HTML, TeX or
-# {=format} content can reach an output.
-READER = "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
+READER = pandoc.MARKDOWN_READER
 CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
 EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
 
@@ -53,67 +53,29 @@ def resolve_csl(project: Project, name: str, where: str) -> Path:
     return path
 
 
-UNSAFE_ATTRIBUTE_PREFIXES = ("on", "style", "srcdoc", "formaction")
-UNSAFE_URL_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
-_DROP = object()  # marks a node to remove (None is a legal value in pandoc's JSON)
-# Nodes that hold only text (or nothing): they carry no attribute, link or raw content.
-_LEAVES = frozenset({"Str", "Space", "SoftBreak", "LineBreak"})
+def dropped_problem(job: RenderJob, dropped: list[Dropped]) -> ProblemsError:
+    """What the allowlist refused in a brief, at the block line where it stands.
 
-
-def sanitize(node: Any, figures: set[str]) -> Any:
-    """Drop from a pandoc AST whatever could run, restyle, fetch or embed in an output.
-
-    `check` already rejects such content with its location; this is the second line of defence,
-    so that no output carries it even if a block slipped through: raw blocks and inlines go,
-    event-handler and style attributes go, unsafe link targets are emptied, and the only images
-    kept are the brief's own figures (ids in `figures`).
+    `check` runs the same allowlist on each block, so this is met only by input that reached
+    the build another way (a template, a recipe title): the output is never written with it.
     """
-    if isinstance(node, list):
-        kept = []
-        for item in node:
-            # Most of a document is leaves: kept as they are, without a call each.
-            if isinstance(item, dict) and item.get("t") in _LEAVES:
-                kept.append(item)
-                continue
-            cleaned = sanitize(item, figures)
-            if cleaned is not _DROP:
-                kept.append(cleaned)
-        return kept
-    if not isinstance(node, dict):
-        return node
-    kind = node.get("t")
-    if kind in _LEAVES:  # most of a document: nothing inside to clean
-        return node
-    if kind in ("RawBlock", "RawInline"):
-        return _DROP
-    if kind == "Figure" and node["c"][0][0] in figures:
-        return node
-    if kind == "Image":
-        return {"t": "Span", "c": [["", [], []], sanitize(node["c"][1], figures)]}
-    if kind == "Link":
-        target = node["c"][2]
-        if str(target[0]).strip().lower().startswith(UNSAFE_URL_SCHEMES):
-            target[0] = ""
-    content = node.get("c")
-    if isinstance(content, list) and content and _is_attr(content[0]):
-        content[0][2] = [
-            kv for kv in content[0][2] if not kv[0].lower().startswith(UNSAFE_ATTRIBUTE_PREFIXES)
-        ]
-    for key, value in node.items():
-        if key != "t":
-            node[key] = sanitize(value, figures)
-    return node
-
-
-def _is_attr(value: Any) -> bool:
-    """Pandoc's Attr: [identifier, [classes], [[key, value], ...]]."""
-    return (
-        isinstance(value, list)
-        and len(value) == 3
-        and isinstance(value[0], str)
-        and isinstance(value[1], list)
-        and isinstance(value[2], list)
-    )
+    problems = []
+    for item in dropped:
+        where = ("", 0)
+        if item.value:
+            found = job.markdown.find(item.value)
+            if found >= 0:
+                where = job.position(job.markdown.count("\n", 0, found) + 1) or where
+        path = where[0] or f"briefs/{job.brief_id}.yaml"
+        problems.append(
+            Problem(
+                path,
+                where[1],
+                f"{item.what} is not allowed in a brief ({job.locale}); briefgen keeps only "
+                "known-safe text, links and attributes (docs/security.md).",
+            )
+        )
+    return ProblemsError(problems)
 
 
 def typst_language(locale: str) -> str:
@@ -273,8 +235,33 @@ def with_logo(job: RenderJob, tree: Any) -> None:
     """The logo as an image in the metadata (`logo-image`) for the HTML and EPUB templates:
     pandoc embeds it in the page and packs it into the EPUB like any figure."""
     alt = meta_text(tree["meta"], "logo-alt")
-    image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [job.logo_file, ""]]
+    target = data_uri(job.logo_file, job.logo)
+    image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [target, ""]]
     tree["meta"]["logo-image"] = {"t": "MetaInlines", "c": [{"t": "Image", "c": image}]}
+
+
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
+# Formats that carry their images inside the file. Pandoc runs sandboxed and reads no file an
+# image names, so briefgen hands it each figure's bytes as a data: URI (TOOLCHAIN.md).
+EMBEDDING_FORMATS = ("html", "epub", "docx", "odt")
+
+
+def data_uri(name: str, data: bytes) -> str:
+    media_type = MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def embed_images(blocks: list[Any], media: dict[str, bytes]) -> None:
+    """Point each figure's image at its own bytes; the sanitizer kept no other image."""
+    for image in _images(pandoc.holding(blocks, "Image")):
+        target = image["c"][2]
+        if target[0] in media:
+            target[0] = data_uri(target[0], media[target[0]])
 
 
 @dataclass(frozen=True)
@@ -346,7 +333,7 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
     """Markdown -> pandoc's AST, with citations resolved against only the entries it cites."""
     # --sandbox: the reader may open only the files named here, never fetch or include.
     # lang here picks citeproc's CSL locale; the document's own lang is set from metadata below.
-    args = ["-f", READER, "-t", "json", "--sandbox", "-M", f"lang={job.csl_locale}"]
+    args = ["-f", READER, "-t", "json", "-M", f"lang={job.csl_locale}"]
     if job.references != "[]":
         # Named relative to the scratch folder pandoc runs in, so that the arguments are the
         # same every run: they are part of the reading's key.
@@ -363,8 +350,10 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
     # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
     for key in CITEPROC_INPUTS:
         document["meta"].pop(key, None)
-    figures = {f"fig-{f.block_id}" for f in job.figures}
-    document["blocks"] = sanitize(document["blocks"], figures)
+    images = frozenset(f.filename for f in job.figures)
+    document["blocks"], dropped = sanitize_blocks(document["blocks"], images)
+    if dropped:
+        raise dropped_problem(job, dropped)
     if job.internal_marker:
         document["blocks"] = mark_internal(document["blocks"], job.internal_marker)
     document["meta"].update(json.loads(job.metadata))
@@ -412,7 +401,14 @@ def _reading(job: RenderJob, args: list[str], scratch: Path) -> dict[str, Any]:
             for name in files:
                 (scratch / name).unlink()
 
-    return parsecache.kept_or_made(job.readings, key, read, _document)
+    try:
+        return parsecache.kept_or_made(job.readings, key, read, _document)
+    except ValueError:  # what pandoc printed just now is no document: the tool is broken
+        raise ToolError(
+            f"pandoc (reading brief {job.brief_id})",
+            f"{binary} printed something that is not a pandoc document; reinstall "
+            "pypandoc-binary (or unset BRIEFGEN_PANDOC).",
+        ) from None
 
 
 def _document(data: bytes) -> dict[str, Any]:
@@ -439,6 +435,8 @@ def render_format(
     extra: list[Artifact] = []
     if format_name == "md" and job.figures:
         extra = _media_files(job, tree, media)
+    if format_name in EMBEDDING_FORMATS and job.figures:
+        embed_images(tree["blocks"], dict(document.media))
     if format_name in ("html", "epub") and job.logo_file:
         with_logo(job, tree)
     args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
@@ -457,6 +455,9 @@ def render_format(
             args.append(f"--epub-metadata={media / '.epub-metadata.xml'}")
     if format_name in ("html", "epub"):
         args += style_variables(job)
+    if format_name == "html":
+        # The page's style inline: the sandboxed pandoc reads no stylesheet file.
+        args += ["-V", f"brief-css={_stylesheet(job, format_name).decode('utf-8')}"]
     if job.toc and format_name != "pdf":
         args += ["--toc", "--toc-depth=2"]
     if format_name == "pdf":
@@ -476,22 +477,38 @@ def render_format(
         output = office.finish(format_name, output, reference)
     if format_name == "pdf":
         output = pdf.compile_brief(job, output, media)
+    if format_name == "epub":
+        output = with_epub_stylesheet(output, _stylesheet(job, format_name))
     path = artifact_path(job.brief_id, job.locale, format_name)
     return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
 
 
 OFFICE_FORMATS = ("docx", "odt")
+EPUB_STYLESHEET = "EPUB/styles/stylesheet1.css"
+
+
+def _stylesheet(job: RenderJob, format_name: str) -> bytes:
+    return (Path(job.templates) / format_name / "brief.css").read_bytes()
+
+
+def with_epub_stylesheet(epub: bytes, stylesheet: bytes) -> bytes:
+    """The EPUB with the brief's stylesheet in place of pandoc's default one: the sandboxed
+    pandoc reads no --css file, so briefgen puts it into the package itself."""
+    parts = office.read_package(epub)
+    parts[EPUB_STYLESHEET] = stylesheet
+    return office.write_package(parts)
 
 
 def _changes(job: RenderJob, format_name: str) -> tuple[bytes, ...]:
     """What the passes of a format change or read inside the body's blocks (pandoc.lazily):
-    styles for Word and ODT, the PDF's sections, Markdown's image paths when it has figures.
-    HTML and EPUB change only the metadata."""
+    styles for Word and ODT, the PDF's sections, the images of a brief with figures (their
+    paths in Markdown, their bytes elsewhere). HTML and EPUB change only the metadata else."""
     if format_name in OFFICE_FORMATS:
-        return office.PREPARE_CHANGES[format_name]
+        images = (pandoc.element("Image"),) if job.figures else ()
+        return office.PREPARE_CHANGES[format_name] + images
     if format_name == "pdf":
         return pdf.IN_COLUMNS_READS
-    if format_name == "md" and job.figures:
+    if format_name in ("md", *EMBEDDING_FORMATS) and job.figures:
         return (pandoc.element("Image"),)
     return ()
 

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from briefgen.errors import ToolError
 from briefgen.model import Citation
+from briefgen.sanitize import safe_link, shown
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -26,8 +28,16 @@ CITATION = re.compile(
 RAW_ATTRIBUTE = re.compile(r"^\{=[^}]*\}")
 # Pandoc attributes ({#id .class key=value}) on links, spans, divs and headings: event handlers
 # and inline styles would reach the HTML as real attributes.
-EVENT_ATTRIBUTE = re.compile(r"\{[^{}]*?\b(on[a-z]+|style|srcdoc|formaction)\s*=", re.IGNORECASE)
-UNSAFE_SCHEMES = ("javascript:", "vbscript:", "data:", "file:")
+# Only a hint for the line: the verdict on attributes is the sanitizer's (check_with_pandoc).
+ATTRIBUTE_KEY = re.compile(r"\b([A-Za-z_][\w:.-]*)\s*=")
+# Characters no block needs: C0 and C1 controls (but tab and line ends), and the private-use
+# area, which briefgen keeps for the labels that scope a block's link references to it.
+FORBIDDEN_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
+SCOPE_MARK = "\ue000"
+# Bounds on what pandoc's reader must untangle: unmatched brackets and deep nesting cost it
+# time that grows much faster than the text (10,000 "[" ran for minutes).
+MAX_BRACKETS = 1000
+MAX_NESTING_LEVEL = 14  # markdown-it token levels: about 6 nested lists or quotations
 # A brief's title, sections and block titles are headings of levels 1 to 3; blocks start below.
 BLOCK_HEADING_LEVEL = 4
 
@@ -69,22 +79,91 @@ def find_citations(text: str, first_line: int = 1) -> list[Citation]:
 
 # Text with none of these can hold no markup that the full scan looks for (HTML, code, images,
 # links, attributes, headings, escapes, fences): its citations are all it has, found by regex.
-_MARKUP = re.compile(r"[<`{}!\\#~]|\]\(|^(?: {4}|\t)", re.MULTILINE)
+_MARKUP = re.compile(
+    r"[<`{}!\\#~\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\uf8ff]|\][(\[:]|\[\^"
+    r"|^ *:::|^(?: {4}|\t| *>| *[-+*]\s| *\d+[.)]\s)",
+    re.MULTILINE,
+)
+# Text that pandoc could read as a link, an image, an attribute, a div or raw content: such a
+# body is also read by pandoc and put through the sanitizer (content.check_with_pandoc).
+_PANDOC_MARKUP = re.compile(r"[<`{}!\\]|\][(\[:]|^ *:::", re.MULTILINE)
+
+
+def has_markup(body: str) -> bool:
+    """Whether a body holds anything but prose and citations (then it is parsed)."""
+    return bool(_MARKUP.search(body))
+
+
+def needs_pandoc(body: str) -> bool:
+    """Whether a body could carry a link, image, attribute, div or raw content in pandoc."""
+    return bool(_PANDOC_MARKUP.search(body))
 
 
 def scan_body(body: str, first_line: int) -> BodyScan:
     """Scan a block body that starts at `first_line` of its file."""
-    if not _MARKUP.search(body):
+    findings = _limits(body, first_line)
+    if not has_markup(body):
         # Plain prose, the common case: the same result as parsing it, without the parse.
-        return BodyScan(tuple(find_citations(body, first_line)), (), len(body.split()))
-    return _scan_parsed(body, first_line)
+        return BodyScan(tuple(find_citations(body, first_line)), tuple(findings), len(body.split()))
+    scanned = _scan_parsed(body, first_line)
+    return BodyScan(scanned.citations, (*findings, *scanned.findings), scanned.words)
+
+
+def _limits(body: str, first_line: int) -> list[Finding]:
+    """Characters and sizes no block may have, found before anything parses the text."""
+    findings = []
+    for match in FORBIDDEN_CHARACTER.finditer(body):
+        character = match.group(0)
+        findings.append(
+            Finding(
+                first_line + body.count("\n", 0, match.start()),
+                f"the character U+{ord(character):04X} ({_character_kind(character)}) is not "
+                "allowed in a block; delete it.",
+            )
+        )
+        if len(findings) >= 10:
+            break
+    if body.count("[") > MAX_BRACKETS:
+        position = _nth(body, "[", MAX_BRACKETS + 1)
+        findings.append(
+            Finding(
+                first_line + body.count("\n", 0, position),
+                f"the block has {body.count('['):,} square brackets; more than "
+                f"{MAX_BRACKETS:,} are refused (pandoc's reading of them would take minutes). "
+                "Split the block or remove the brackets.",
+            )
+        )
+    return findings
+
+
+def _character_kind(character: str) -> str:
+    return "private use" if "\ue000" <= character <= "\uf8ff" else "a control character"
+
+
+def _nth(text: str, needle: str, n: int) -> int:
+    position = -1
+    for _ in range(n):
+        position = text.find(needle, position + 1)
+    return position
 
 
 def _scan_parsed(body: str, first_line: int) -> BodyScan:
     """The full scan, on markdown-it's parse of the body."""
     citations: list[Citation] = []
     findings: list[Finding] = []
-    tokens = _parser().parse(body)
+    env: dict[str, object] = {}
+    tokens = _parser().parse(body, env)
+    deepest = max((t.level for t in tokens), default=0)
+    if deepest >= MAX_NESTING_LEVEL:
+        token = next(t for t in tokens if t.level >= MAX_NESTING_LEVEL)
+        findings.append(
+            Finding(
+                first_line + (token.map[0] if token.map else 0),
+                "lists or quotations are nested too deeply here (more than about 6 levels); "
+                "flatten them.",
+            )
+        )
+    findings.extend(_definitions(env, body, first_line))
     for token in tokens:
         line = first_line + (token.map[0] if token.map else 0)
         if token.type == "html_block":
@@ -112,17 +191,6 @@ def _scan_parsed(body: str, first_line: int) -> BodyScan:
             )
         elif token.type == "inline":
             _scan_inline(token, line, citations, findings)
-    for number, text in enumerate(body.splitlines(), start=first_line):
-        match = EVENT_ATTRIBUTE.search(text)
-        if match:
-            findings.append(
-                Finding(
-                    number,
-                    f'the attribute "{match.group(1)}=" is not allowed in '
-                    "a block: event handlers and styles could run or "
-                    "restyle the published page; remove it.",
-                )
-            )
     return BodyScan(tuple(citations), tuple(findings), len(body.split()))
 
 
@@ -155,24 +223,37 @@ def _scan_inline(
                     Finding(line, "raw inline content (`...`{=format}) is not allowed in a block.")
                 )
         elif child.type == "image":
-            findings.append(
-                Finding(
-                    line,
-                    f'the image "{child.attrGet("src")}" is not allowed in a '
-                    "block's text (pandoc would fetch or embed the file); "
-                    "give the block a figure in its front matter instead.",
-                )
-            )
+            findings.append(Finding(line, image_message(str(child.attrGet("src")))))
         elif child.type == "link_open":
             href = str(child.attrGet("href") or "")
-            if href.strip().lower().startswith(UNSAFE_SCHEMES):
-                findings.append(
-                    Finding(
-                        line,
-                        f'the link "{href}" is not allowed in a block; link '
-                        "to an http(s) address instead.",
-                    )
-                )
+            if not safe_link(href):
+                findings.append(Finding(line, unsafe_link_message(href)))
+
+
+def unsafe_link_message(url: str) -> str:
+    return f'the link "{shown(url)}" is not allowed in a block; {LINK_ADVICE}'
+
+
+def image_message(url: str) -> str:
+    return f'the image "{shown(url)}" is not allowed in a block; {IMAGE_ADVICE}'
+
+
+IMAGE_ADVICE = "give the block a figure in its front matter instead."
+LINK_ADVICE = "link to an http(s) or mailto: address, or to a place in the brief (#...)."
+
+
+def _definitions(env: dict[str, object], body: str, first_line: int) -> list[Finding]:
+    """Link reference definitions, used or not: another block could otherwise reach one."""
+    references = env.get("references")
+    findings = []
+    if isinstance(references, dict):
+        for label, definition in sorted(references.items()):
+            href = str(definition.get("href", "")) if isinstance(definition, dict) else ""
+            if not safe_link(href):
+                position = body.casefold().find(f"[{label.casefold()}]:")
+                line = first_line + (body.count("\n", 0, position) if position >= 0 else 0)
+                findings.append(Finding(line, unsafe_link_message(href)))
+    return findings
 
 
 # A link reference definition: up to three spaces, [label]: destination (CommonMark 4.7).
@@ -202,7 +283,9 @@ def scope_link_references(body: str, scope: str) -> str:
         return body
 
     def scoped(label: str) -> str:
-        return f"{scope}--{label}"
+        # The private-use mark cannot stand in a block (FORBIDDEN_CHARACTER): no block can
+        # write another's scoped label and so use its definitions.
+        return f"{scope}{SCOPE_MARK}{label}"
 
     # [text][label], [label][] and [label] (a shortcut reference), where label is defined here.
     usage = re.compile(r"(\[(?:[^\]\\]|\\.)*\])(?:\[((?:[^\]\\]|\\.)*)\])?(?![(:\[])")
@@ -241,5 +324,120 @@ def _scope_footnotes(body: str, scope: str) -> str:
     if not defined:
         return body
     return _FOOTNOTE.sub(
-        lambda m: f"[^{scope}--{m.group(1)}]" if m.group(1) in defined else m.group(0), body
+        lambda m: f"[^{scope}{SCOPE_MARK}{m.group(1)}]" if m.group(1) in defined else m.group(0),
+        body,
     )
+
+
+_PANDOC_WARNING = re.compile(r"\[WARNING\] (.+?) at line (\d+),? column \d+")
+# Pandoc's verdict on one block takes a fraction of a second; more means input built to stall.
+VERDICT_SECONDS = 20
+
+
+def pandoc_findings(body: str, first_line: int, block_id: str) -> list[Finding]:
+    """What the build's sanitizer would drop from this block, read by pandoc as the build
+    reads it: the same allowlist, so `check` and the build give the same verdict. Explicit
+    identifiers must start with the block's id, so that no two blocks (nor a block and the
+    template's sec-N, fig-... and ref-... anchors) can share one."""
+    from briefgen import pandoc  # the only scan that runs a tool: imported when needed
+    from briefgen.sanitize import AUTHOR_CLASSES, sanitize_blocks
+
+    args = ["-f", f"{pandoc.MARKDOWN_READER}-auto_identifiers", "-t", "json"]
+    try:
+        reading = pandoc.run(
+            args,
+            body.encode("utf-8"),
+            what=f"reading block {block_id}",
+            timeout=VERDICT_SECONDS,
+        )
+    except ToolError as error:
+        if "no answer" in error.detail:
+            return [
+                Finding(
+                    first_line,
+                    f"pandoc could not read this block in {VERDICT_SECONDS} s; simplify its "
+                    "markup (brackets, emphasis, nesting).",
+                )
+            ]
+        warnings = [
+            Finding(first_line + int(m.group(2)) - 1, f"pandoc warns: {m.group(1)}.")
+            for m in _PANDOC_WARNING.finditer(error.detail)
+        ]
+        if not warnings:
+            raise
+        return warnings
+    try:
+        tree = pandoc.read_ast(reading)
+    except ValueError:
+        raise ToolError(
+            f"pandoc (reading block {block_id})",
+            "it printed something that is not a pandoc document; reinstall pypandoc-binary.",
+        ) from None
+    if not isinstance(tree, dict):
+        raise ToolError(f"pandoc (reading block {block_id})", "it printed no pandoc document.")
+    kept, dropped = sanitize_blocks(tree.get("blocks", []), classes=AUTHOR_CLASSES)
+    lines = body.split("\n")
+    findings = [
+        Finding(
+            _line_of(lines, item.value, first_line),
+            f"{item.what} is not allowed in a block; {_advice(item.what)}",
+        )
+        for item in dropped
+    ]
+    for identifier in _identifiers(kept):
+        if not identifier.startswith(f"{block_id}-"):
+            findings.append(
+                Finding(
+                    _line_of(lines, f"#{identifier}", first_line),
+                    f'the identifier "#{identifier}" must start with the block\'s id '
+                    f'("#{block_id}-..."), so that it is unique in every brief.',
+                )
+            )
+    return findings
+
+
+def _advice(what: str) -> str:
+    if what.startswith("the link"):
+        return LINK_ADVICE
+    if what.startswith("the image"):
+        return IMAGE_ADVICE
+    if what.startswith("the class"):
+        return f"the classes a block may use are {', '.join(sorted(_author_classes()))}."
+    if what.startswith("the attribute"):
+        return "the only attribute a block may set is lang= (a language tag)."
+    return "write Markdown text, links and emphasis only."
+
+
+def _author_classes() -> frozenset[str]:
+    from briefgen.sanitize import AUTHOR_CLASSES
+
+    return AUTHOR_CLASSES
+
+
+def _line_of(lines: list[str], value: str, first_line: int) -> int:
+    if value:
+        for number, text in enumerate(lines):
+            if value in text:
+                return first_line + number
+    return first_line
+
+
+def _identifiers(node: object) -> list[str]:
+    """Every explicit identifier in a sanitized pandoc tree (Attr values)."""
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            if (
+                len(item) == 3
+                and isinstance(item[0], str)
+                and isinstance(item[1], list)
+                and isinstance(item[2], list)
+                and item[0]
+            ):
+                found.append(item[0])
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return sorted(set(found))

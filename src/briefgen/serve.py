@@ -14,10 +14,14 @@ import http.server
 import io
 import json
 import os
+import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
+
+from briefgen.errors import BriefgenError
+from briefgen.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from briefgen.preview import Preview, PreviewState
@@ -25,8 +29,42 @@ if TYPE_CHECKING:
 LOOPBACK = "127.0.0.1"
 
 
+# A burst of page loads (a library page and its briefs, a reload of every tab) must queue, not be
+# refused: socketserver's default backlog is 5.
+LISTEN_QUEUE = 256
+_MALFORMED = re.compile(r"%(?![0-9A-Fa-f]{2})|%00|[\x00-\x1f\x7f]")
+
+
+class LoopbackServer(http.server.ThreadingHTTPServer):
+    """A threading server on 127.0.0.1 with a deep listen queue."""
+
+    request_queue_size = LISTEN_QUEUE
+    daemon_threads = True
+
+
 class BuildFolderHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files from one folder and nothing outside it."""
+    """Serves files from one folder and nothing outside it, to this machine's browser only.
+
+    A request must name this server by its loopback address or localhost and its port in
+    `Host`: a web page whose name was re-pointed at 127.0.0.1 (DNS rebinding) sends its own
+    name and is refused, so it cannot read what is served. A malformed path is a 400.
+    """
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not self._host_allowed():
+            self.send_error(421, "this server answers only to 127.0.0.1 or localhost")
+            return False
+        if _MALFORMED.search(self.path) or not self.path.startswith("/"):
+            self.send_error(400, "malformed path")
+            return False
+        return True
+
+    def _host_allowed(self) -> bool:
+        port = self.server.server_address[1]  # type: ignore[index]
+        names = {f"{LOOPBACK}:{port}", f"localhost:{port}"}
+        return self.headers.get("Host", "").strip().lower() in names
 
     def translate_path(self, path: str) -> str:
         translated = super().translate_path(path)
@@ -50,9 +88,15 @@ class BuildFolderHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_server(folder: Path, port: int = 8000) -> http.server.ThreadingHTTPServer:
-    """A server for `folder` on 127.0.0.1:`port` (0 picks a free port); call serve_forever()."""
+    """A server for a build folder on 127.0.0.1:`port` (0 picks a free port); call
+    serve_forever(). Only a folder with a briefgen manifest is served: never /etc or $HOME."""
+    if not (folder / MANIFEST).is_file():
+        raise BriefgenError(
+            f"{folder} is not a briefgen build folder (it has no {MANIFEST}); serve a folder "
+            "that briefgen build or release wrote, such as build/."
+        )
     handler = functools.partial(BuildFolderHandler, directory=str(folder.resolve()))
-    return http.server.ThreadingHTTPServer((LOOPBACK, port), handler)
+    return LoopbackServer((LOOPBACK, port), handler)
 
 
 # --- the live preview ------------------------------------------------------------------------
@@ -218,4 +262,4 @@ class PreviewHandler(BuildFolderHandler):
 def make_preview_server(preview: Preview, port: int = 8000) -> http.server.ThreadingHTTPServer:
     """A live-preview server for `preview` on 127.0.0.1:`port` (0 picks a free port)."""
     handler = functools.partial(PreviewHandler, preview=preview)
-    return http.server.ThreadingHTTPServer((LOOPBACK, port), handler)
+    return LoopbackServer((LOOPBACK, port), handler)

@@ -12,6 +12,10 @@ import yaml
 from briefgen.errors import ProblemsError, problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# What one YAML document may hold once its aliases are followed: a 466-byte file of nested
+# aliases ("billion laughs") would otherwise stand for billions of values.
+MAX_NODES = 100_000
+MAX_DEPTH = 100
 
 
 # libyaml (the C parser) when the wheel has it: five times faster on 130 blocks.
@@ -60,6 +64,33 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return items
 
 
+def _constructed(kind: str, base: Any) -> Any:
+    """A scalar constructor that reports a value Python cannot hold (2021-02-30, an integer of
+    5,000 digits) at its line, instead of failing without one."""
+
+    def construct(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return base(loader, node)
+        except (ValueError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f'"{str(node.value)[:40]}" is not a valid {kind}', node.start_mark
+            ) from None
+
+    return construct
+
+
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _constructed("date", yaml.constructor.SafeConstructor.construct_yaml_timestamp),
+)
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:int",
+    _constructed("number", yaml.constructor.SafeConstructor.construct_yaml_int),
+)
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:float",
+    _constructed("number", yaml.constructor.SafeConstructor.construct_yaml_float),
+)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -71,7 +102,11 @@ def parse_yaml(
     loader = _LineLoader(text)
     loader.first_line = first_line
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        data = None
+        if node is not None:
+            _bounded(node)
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + mark.line if mark else first_line
@@ -84,6 +119,49 @@ def parse_yaml(
     finally:
         loader.dispose()
     return data, (data.lines if isinstance(data, LineDict) else {})
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Refuse a document whose nodes, with every alias followed, are too many or too deep, or
+    that contains itself. Counted once per node, so the count costs what the file's size does."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"values are nested more than {MAX_DEPTH} deep", node.start_mark
+            )
+        if id(node) in active:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to a value that contains it", node.start_mark
+            )
+        total = 1
+        if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
+            active.add(id(node))
+            children = (
+                node.value
+                if isinstance(node, yaml.SequenceNode)
+                else [part for pair in node.value for part in pair]
+            )
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_NODES:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"with its aliases (*name) followed, this holds more than {MAX_NODES:,} "
+                        "values",
+                        node.start_mark,
+                    )
+            active.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
 
 
 def inside(path: Path, root: Path) -> bool:

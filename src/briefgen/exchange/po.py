@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import polib
@@ -70,6 +71,9 @@ def read_po(data: bytes, filename: str) -> FileContent:
     # polib takes a string without a line break for a file name: such a string is no PO file.
     if "\n" not in text or "msgid" not in text:
         return _unreadable(f"{filename}: the file is neither XLIFF 1.2 nor PO (it has no msgid).")
+    syntax = syntax_problems(text.removeprefix("\ufeff"), filename)
+    if syntax:
+        return FileContent("PO", "", (), tuple(syntax))
     try:
         po = polib.pofile(text.removeprefix("\ufeff"), encoding="utf-8")
     except (OSError, ValueError) as error:
@@ -80,6 +84,52 @@ def read_po(data: bytes, filename: str) -> FileContent:
         problems.append(f"{filename}: the PO header has no Language; it names the target locale.")
     units = tuple(_read_entry(entry, filename) for entry in po if not entry.obsolete)
     return FileContent("PO", locale, units, tuple(problems))
+
+
+# What gettext itself accepts (GNU gettext's po-lex.c): a keyword, then one string; or a string
+# that continues the one above. polib is lenient (an unterminated string loses its last
+# character, \q passes as q), so every line is checked first, and nothing is guessed.
+_KEYWORD = re.compile(r"^(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)[ \t]+(?=\")")
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t]*$')
+_ESCAPE = re.compile(r"\\(.)")
+_KNOWN_ESCAPES = set('\\"ntrabfv01234567x')
+MAX_PROBLEMS = 20
+
+
+def syntax_problems(text: str, filename: str) -> list[str]:
+    """Every line of a PO file that GNU gettext would not read as written, at its line."""
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if "\x00" in line:
+            problems.append(f"{filename}:{number}: the line holds a NUL character; remove it.")
+        elif not stripped or stripped.startswith("#"):
+            continue
+        else:
+            keyword = _KEYWORD.match(stripped)
+            rest = stripped[keyword.end() :] if keyword else stripped
+            match = _STRING.match(rest)
+            if not rest.startswith('"'):
+                problems.append(
+                    f"{filename}:{number}: this line is not a PO keyword and string "
+                    "(msgctxt, msgid, msgstr, or a quoted continuation)."
+                )
+            elif match is None:
+                problems.append(
+                    f"{filename}:{number}: the string is not closed with a quotation mark "
+                    '(or a " inside it is not written \\").'
+                )
+            else:
+                for escape in _ESCAPE.finditer(match.group(1)):
+                    if escape.group(1) not in _KNOWN_ESCAPES:
+                        problems.append(
+                            f"{filename}:{number}: unknown escape \\{escape.group(1)} in the "
+                            'string (known: \\n \\t \\" \\\\ and the C escapes).'
+                        )
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(f"{filename}: more problems follow; fix these first.")
+            break
+    return problems
 
 
 def _unreadable(problem: str) -> FileContent:
