@@ -297,7 +297,9 @@ def test_only_the_briefs_own_figures_keep_their_images() -> None:
 
     figure = {"t": "Image", "c": [["fig-a", [], [["width", "85%"]]], [], ["chart.png", ""]]}
     other = {"t": "Image", "c": [["", [], []], [], ["/etc/hostname", ""]]}
-    kept, dropped = sanitize_blocks([{"t": "Plain", "c": [figure, other]}], frozenset({"chart.png"}))
+    kept, dropped = sanitize_blocks(
+        [{"t": "Plain", "c": [figure, other]}], frozenset({"chart.png"})
+    )
     assert kept == [{"t": "Plain", "c": [figure]}]
     assert [d.what for d in dropped] == ['the image "/etc/hostname"']
 
