@@ -43,6 +43,7 @@ from briefgen.manifest import (
 from briefgen.model import (
     Artifact,
     Brief,
+    Data,
     FigureInput,
     FileEntry,
     Manifest,
@@ -335,6 +336,23 @@ def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
     return write_archive(out, manifest, project.build_timestamp) if archive else None
 
 
+def localized_references(items: list[dict[str, Any]], data: Data) -> list[dict[str, Any]]:
+    """CSL items with the names and titles this locale gives them (data/<locale>/
+    references.yaml): a Chinese brief names a Chinese state body and law in Chinese."""
+    localized = []
+    for item in items:
+        names = data.references.get(str(item.get("id")), {})
+        if names:
+            item = dict(item)
+            if "author" in names:
+                item["author"] = [{"literal": n.strip()} for n in names["author"].split(", ")]
+            item.update({k: v for k, v in names.items() if k != "author"})
+            if "title" in names:
+                item["title-short"] = names["title"]
+        localized.append(item)
+    return localized
+
+
 def _header_value(value: dict[str, Any]) -> Any:
     """A metadata value as YAML that pandoc's Markdown reader reads back to it: text and flags
     as they are; inlines (the contact line) as Markdown, each link an autolink."""
@@ -485,7 +503,11 @@ def prepare_each(
             metadata=_canonical(brief_metadata(brief, project, strings)),
             # The logo is an image too (with its alt text): a book with it is visual.
             epub_metadata=_canonical(epub_metadata(strings, figures=bool(figures or logo))),
-            references=_canonical(loaded.bibliography.csl_items(brief.cited_keys)),
+            references=_canonical(
+                localized_references(
+                    loaded.bibliography.csl_items(brief.cited_keys), loaded.data_for(locale)
+                )
+            ),
             csl=resolve_csl(project, brief_csl(project, brief), brief.recipe.path).read_bytes(),
             csl_locale=project.csl_locale(locale),
             formats=tuple(formats),

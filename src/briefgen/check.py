@@ -80,6 +80,17 @@ def load(root: Path) -> Loaded:
                             f"{bibliography.path}.",
                         )
                     )
+    for locale, locale_data in sorted(data.items()):
+        for key in sorted(set(locale_data.references) - set(bibliography.entries)):
+            if bibliography.entries:
+                errors.append(
+                    Problem(
+                        f"data/{locale}/references.yaml",
+                        0,
+                        f'"{key}" is not a key of {bibliography.path}'
+                        f"{did_you_mean(key, bibliography.entries)}.",
+                    )
+                )
     if bibliography.entries or not any(p.path == bibliography.path for p in errors):
         data_keys = {key for d in data.values() for key in d.cited_keys}
         citation_errors, unused = check_citations(blocks, bibliography, data_keys)

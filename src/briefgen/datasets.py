@@ -11,7 +11,7 @@ from briefgen.content import check_terms
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path
 from briefgen.model import Company, Data, Term
 from briefgen.project import SLUG, Project
-from briefgen.yamlfile import LineDict, load_yaml_mapping
+from briefgen.yamlfile import LineDict, load_yaml_mapping, parse_yaml, read_text
 
 DATA_DIR = "data"
 DATASETS = ("companies", "glossary")
@@ -117,6 +117,7 @@ def _translated_locale(project: Project, folder: Path, source: Data) -> Data:
             recorded = str(entry.get("source_hash", ""))
             states[key] = "current" if recorded == entry_hash(kind, original) else "stale"
             originals[entry_id] = _merge(kind, original, entry)
+    references = _references(project, folder / REFERENCES_FILE, problems)
     if problems:
         raise ProblemsError(problems)
     return Data(
@@ -124,7 +125,51 @@ def _translated_locale(project: Project, folder: Path, source: Data) -> Data:
         kinds,
         tuple(sorted(terms.values(), key=lambda t: t.term.lower())),
         states,
+        references,
     )
+
+
+REFERENCES_FILE = "references.yaml"
+REFERENCE_FIELDS = ("author", "title", "publisher")
+
+
+def _references(project: Project, path: Path, problems: list[Problem]) -> dict[str, dict[str, str]]:
+    """data/<locale>/references.yaml: bibliography entries as this locale's readers name them,
+    a list of {id: <key>, author:, title:, publisher:} (each field optional but id)."""
+    if not path.is_file():
+        return {}
+    rel = display_path(path, project.root)
+    try:
+        data, _ = parse_yaml(read_text(path, project.root), path, project.root)
+    except ProblemsError as error:
+        problems.extend(error.problems)
+        return {}
+    if not isinstance(data, list):
+        problems.append(Problem(rel, 1, "the file must be a list of entries (- id: <key> ...)."))
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    lines = getattr(data, "lines", [1] * len(data))
+    for entry, line in zip(data, lines, strict=False):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            problems.append(Problem(rel, line, "each entry needs an id: the bibliography key."))
+            continue
+        for key in sorted(set(entry) - {"id", *REFERENCE_FIELDS}):
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    f'unknown field "{key}"{did_you_mean(str(key), REFERENCE_FIELDS)} '
+                    f"(known: id, {', '.join(REFERENCE_FIELDS)}).",
+                )
+            )
+        values = {k: entry[k] for k in REFERENCE_FIELDS if k in entry}
+        bad = [k for k, v in values.items() if not isinstance(v, str) or not v.strip()]
+        for key in bad:
+            problems.append(Problem(rel, line, f'"{key}" of {entry["id"]} must be a text.'))
+        if entry["id"] in found:
+            problems.append(Problem(rel, line, f'the entry "{entry["id"]}" is listed twice.'))
+        found[entry["id"]] = {k: str(v).strip() for k, v in values.items() if k not in bad}
+    return found
 
 
 def _translations(

@@ -200,6 +200,9 @@ class Data:
     # In a translated locale: each entry's state ("companies/<id>" -> current, stale, missing),
     # and the fields a stale entry's source changed in.
     states: dict[str, str] = field(default_factory=dict, hash=False)
+    # Bibliography entries as this locale names them (data/<locale>/references.yaml): key ->
+    # the CSL fields it replaces (author, title, publisher).
+    references: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
 
     def untranslated(self) -> tuple[str, ...]:
         return tuple(sorted(k for k, v in self.states.items() if v != "current"))

@@ -37,6 +37,7 @@ from briefgen.model import (
 )
 from briefgen.project import Project
 from briefgen.sanitize import Dropped, sanitize_blocks
+from briefgen.typography import french_inlines, french_text, uses_french_spacing
 
 READER = pandoc.MARKDOWN_READER
 CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
@@ -357,6 +358,11 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
     if job.internal_marker:
         document["blocks"] = mark_internal(document["blocks"], job.internal_marker)
     document["meta"].update(json.loads(job.metadata))
+    if uses_french_spacing(job.locale):
+        french_inlines(document["blocks"])
+        for value in document["meta"].values():
+            if value.get("t") == "MetaString" and isinstance(value.get("c"), str):
+                value["c"] = french_text(value["c"])
     if job.figures:
         alts = {f"fig-{f.block_id}": f.alt for f in job.figures}
         set_figure_alt(pandoc.holding(document["blocks"], "Figure"), alts)
@@ -465,9 +471,15 @@ def render_format(
         if job.typst_region:
             args += ["-V", f"region={job.typst_region}"]
         pdf.in_columns(tree)
+    written = pandoc.write_ast(tree)
+    if format_name == "pdf":
+        # Pandoc's Typst writer turns every ’ back into ', and Typst prints ' after a digit as a
+        # prime ("ARTICLE 19′s"): the apostrophe travels as a private-use mark (no block may
+        # hold one) and is put back into the Typst source as itself.
+        written = written.replace(APOSTROPHE, APOSTROPHE_MARK)
     output = pandoc.run(
         args,
-        pandoc.write_ast(tree),
+        written,
         what=f"writing {job.brief_id} as {format_name}",
         cwd=media,
         epoch=job.timestamp,
@@ -476,7 +488,7 @@ def render_format(
     if reference:
         output = office.finish(format_name, output, reference)
     if format_name == "pdf":
-        output = pdf.compile_brief(job, output, media)
+        output = pdf.compile_brief(job, output.replace(APOSTROPHE_MARK, APOSTROPHE), media)
     if format_name == "epub":
         output = with_epub_stylesheet(output, _stylesheet(job, format_name))
     path = artifact_path(job.brief_id, job.locale, format_name)
@@ -484,6 +496,7 @@ def render_format(
 
 
 OFFICE_FORMATS = ("docx", "odt")
+APOSTROPHE, APOSTROPHE_MARK = "\u2019".encode(), "\ue001".encode()
 EPUB_STYLESHEET = "EPUB/styles/stylesheet1.css"
 
 

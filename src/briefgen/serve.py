@@ -56,7 +56,8 @@ class BuildFolderHandler(http.server.SimpleHTTPRequestHandler):
         if not self._host_allowed():
             self.send_error(421, "this server answers only to 127.0.0.1 or localhost")
             return False
-        if _MALFORMED.search(self.path) or not self.path.startswith("/"):
+        decoded = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        if _MALFORMED.search(self.path) or _MALFORMED.search(decoded) or self.path[:1] != "/":
             self.send_error(400, "malformed path")
             return False
         return True
