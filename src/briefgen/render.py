@@ -473,9 +473,10 @@ def render_format(
         pdf.in_columns(tree)
     written = pandoc.write_ast(tree)
     if format_name == "pdf":
-        # Pandoc's Typst writer turns every ’ back into ', and Typst prints ' after a digit as a
-        # prime ("ARTICLE 19′s"): the apostrophe travels as a private-use mark (no block may
-        # hold one) and is put back into the Typst source as itself.
+        # Pandoc's Typst writer turns every typographic apostrophe (U+2019) back into a straight
+        # one, which Typst prints after a digit as a prime (U+2032, "ARTICLE 19" + prime + "s"):
+        # the apostrophe travels as a private-use mark (no block may hold one) and is put back
+        # into the Typst source as itself.
         written = written.replace(APOSTROPHE, APOSTROPHE_MARK)
     output = pandoc.run(
         args,
