@@ -73,11 +73,12 @@ def copy_project(source: Path, target: Path) -> Path:
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under a folder, by relative path; the build's own bookkeeping
-    (.briefgen-state.json: what it was asked, to skip a no-change rebuild) is left out."""
+    (.briefgen-state.json: what it was asked, to skip a no-change rebuild; .briefgen.lock, the
+    empty file a build locks) is left out."""
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".briefgen-state.json"
+        if p.is_file() and p.name not in (".briefgen-state.json", ".briefgen.lock")
     }
 
 

@@ -110,9 +110,10 @@ def test_a_chinese_budget_counts_characters_at_1_7_to_a_word(tmp_path: Path) -> 
     markdown = (tmp_path / "zh-Hans/government-education.md").read_text()
     assert markdown.startswith("# 教育领域的情绪识别\n")
     assert "## 为何这与中国政府相关" in markdown and "## 我们的呼吁" in markdown
-    # The characters a reader sees: the blocks' text, plus citeproc's "等" (et al.).
+    # The characters a reader sees: the blocks' text, plus what citeproc adds: "等" (et al.),
+    # and the Chinese names of Chinese issuers in in-text citations (data/zh-Hans/references.yaml).
     shown = len(CJK.findall(_body(markdown, "参考文献")))
-    assert characters <= shown <= characters * 1.05
+    assert characters <= shown <= characters * 1.10
 
     small = run_cli(
         "--project", REPO, "compose", "--audience", "government", "--use-case", "education",

@@ -116,6 +116,21 @@ def test_the_library_says_which_briefs_are_incomplete(page: Page) -> None:
     expect(summary.locator(".complete")).to_have_text("Complete")
     companies = french.filter(has=page.locator("[data-audience='companies']"))
     government = page.locator("li.brief[data-language='fr'][data-audience='government']")
-    expect(government.locator(".incomplete")).to_contain_text("parts shown in English")
+    # The French and Chinese editions are complete: no brief says otherwise.
+    expect(government.locator(".complete")).to_have_text("Complete")
     assert companies.count() >= 0
-    assert page.locator("li.brief[data-language='zh-Hans'] .incomplete").count() == 0
+    assert page.locator("li.brief .incomplete").count() == 0
+
+
+def test_the_library_marks_a_brief_with_parts_in_the_source_language(scenario) -> None:
+    """The translated scenario's French brief lacks a block: its entry says how many parts."""
+    from lxml import html
+
+    from tests.conftest import run_cli
+
+    project = scenario("translated")
+    assert run_cli("--project", project, "build", "-q").exit_code == 0
+    page = html.fromstring((project / "build/index.html").read_bytes())
+    (french,) = page.cssselect("li.brief[data-language='fr'] .incomplete")
+    assert "1" in french.text_content()
+    assert not page.cssselect("li.brief[data-language='en'] .incomplete")

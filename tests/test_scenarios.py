@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from briefgen.manifest import manifest_bytes
+from briefgen.model import Manifest
 from tests.conftest import SCENARIOS, run_cli, tree_digest
 
 BROKEN = sorted(p.name for p in SCENARIOS.iterdir() if (p / "expected-errors.txt").is_file())
@@ -32,6 +34,8 @@ def test_broken_scenario_reports_every_problem_and_leaves_build_untouched(
     earlier = project / "build" / "en"
     earlier.mkdir(parents=True)
     (earlier / "schools.html").write_text("an earlier build")
+    # An earlier build has its manifest: a folder without one is not a briefgen output.
+    (project / "build" / "manifest.json").write_bytes(manifest_bytes(Manifest.empty()))
     before = tree_digest(project / "build")
 
     result = run_cli("--project", project, "build")

@@ -413,12 +413,28 @@ def test_a_chinese_pdf_with_a_character_no_font_has_fails(scenario) -> None:
     assert not (project / "build").exists()
 
 
-def test_untranslated_data_rows_follow_the_same_rule_as_blocks() -> None:
+def test_untranslated_data_rows_follow_the_same_rule_as_blocks(tmp_path: Path) -> None:
+    """A French company row left untranslated (in a copy of the shipped project, whose French
+    data is complete) falls back like a block, or is refused."""
+    import shutil
+
+    import yaml
+
     from briefgen.assemble import assemble
     from briefgen.check import load
     from briefgen.errors import ProblemsError
 
-    loaded = load(REPO)
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("briefgen.yaml", "bibliography.bib"):
+        shutil.copy(REPO / name, project / name)
+    for name in ("content", "data", "briefs", "templates", "styles", "branding"):
+        shutil.copytree(REPO / name, project / name)
+    companies = project / "data/fr/companies.yaml"
+    data = yaml.safe_load(companies.read_text())
+    data["companies"] = [c for c in data["companies"] if c["id"] != "hanwang-education"]
+    companies.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    loaded = load(project)
     args = (
         loaded.project,
         loaded.recipes["education"],
