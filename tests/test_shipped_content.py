@@ -232,3 +232,43 @@ def test_the_chinese_edition_is_complete_and_current() -> None:
     report, _ = status(REPO, ["zh-Hans"])
     assert report[0].scope.complete
     assert len(LOADED.content.locale("zh-Hans")) == len(BLOCKS)
+
+
+def test_the_french_edition_is_complete_and_current(shipped_build: Path) -> None:
+    """Issue 23: every block, data entry, title and string in French, so that `refuse` builds
+    every French brief and status with --fail-on passes."""
+    from tests.conftest import run_cli
+
+    result = run_cli(
+        "--project", REPO, "i18n", "status", "--locale", "fr", "--fail-on", "stale,missing"
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    manifest = json.loads((shipped_build / "manifest.json").read_text())
+    french = [e for e in manifest["artifacts"] if e["locale"] == "fr" and e["kind"] == "brief"]
+    assert french and all(not e["fallback_blocks"] for e in french)
+
+
+def test_no_apostrophe_prints_as_a_prime(shipped_build: Path) -> None:
+    """Typst printed "ARTICLE 19's" with a prime (U+2032) in every PDF; no format or
+    locale may show a prime where the text has an apostrophe."""
+    primes = {}
+    for pdf in sorted(shipped_build.glob("*/*.pdf")):
+        text = "".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
+        if "\u2032" in text:
+            primes[pdf.relative_to(shipped_build).as_posix()] = text.count("\u2032")
+    assert primes == {}
+    government = "".join(
+        p.extract_text() for p in PdfReader(shipped_build / "en/government.pdf").pages
+    )
+    assert "ARTICLE 19\u2019s" in government
+
+
+def test_french_briefs_keep_their_marks_on_the_line(shipped_build: Path) -> None:
+    """Narrow no-break spaces before ; : ! ? » and a no-break space after «, in every format."""
+    html = (shipped_build / "fr/government.html").read_text()
+    body = re.sub(r"<[^>]+>", "", html.split("<body", 1)[1])
+    assert re.search(r"\u202f[;:!?»]", body) and "«\u00a0" in body
+    assert not re.search(r"\w [;!?»]", body)
+    with zipfile.ZipFile(shipped_build / "fr/government.docx") as package:
+        document = package.read("word/document.xml").decode()
+    assert "\u202f;" in document or "\u202f:" in document
