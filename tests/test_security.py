@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import os
 import re
 import subprocess
 import sys
@@ -511,3 +512,27 @@ def test_what_check_accepts_the_sanitizer_keeps_and_no_output_is_unsafe(pieces: 
         what="test",
     ).decode()
     assert unsafe_parts(html) == [], body
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8, 1.5])
+def test_ctrl_c_at_any_moment_ends_quietly(scenario, tmp_path: Path, delay: float) -> None:
+    """Ctrl-C reaches the whole process group (the fork server and its workers too): at start-up,
+    while the workers import, or while they render, briefgen ends with 130 and no traceback."""
+    import signal
+    import time
+
+    project = scenario("translated")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "--project", str(project), "build", "--force",
+         "--jobs", "2", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    # 0, or killed by the signal while Python shut down: the build had finished already.
+    finished = b"wrote " in stdout and process.returncode in (0, -signal.SIGINT)
+    assert finished or process.returncode == 130, stderr.decode()
+    assert "Traceback" not in stderr.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import time
 import traceback
@@ -136,6 +137,7 @@ def main(click_ctx: click.Context, project: Path | None, debug: bool) -> None:
       briefgen check --strict
       briefgen build education --format pdf --format docx
     """
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # see briefgen/__init__.py
     click_ctx.obj = Context(project, debug)
 
 

@@ -100,8 +100,11 @@ _RTS_OPTIONS = ("+RTS", f"-M{MEMORY_LIMIT}", "-RTS")
 
 @functools.cache
 def _limits() -> tuple[str, ...]:
-    prlimit = shutil.which("prlimit")
-    return (prlimit, f"--cpu={CPU_SECONDS}", "--") if prlimit else ()
+    """The CPU limit (prlimit), and a pandoc that dies with the process that started it
+    (setpriv --pdeathsig: a worker stopped by Ctrl-C leaves no pandoc running alone)."""
+    prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
+    limits = (prlimit, f"--cpu={CPU_SECONDS}", "--") if prlimit else ()
+    return (setpriv, "--pdeathsig", "KILL", "--", *limits) if setpriv else limits
 
 
 def executable() -> str:

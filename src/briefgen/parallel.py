@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing import forkserver
@@ -72,12 +73,17 @@ def render_jobs(
     if tasks <= THREAD_TASKS:
         pool: concurrent.futures.Executor = concurrent.futures.ThreadPoolExecutor(workers)
     else:
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+        context = _context()
+        if context.get_start_method() == "forkserver":
+            _start_fork_server()
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
     whole = briefs is not None and briefs >= WHOLE_JOBS_PER_WORKER * workers
     return _in_pool(arrivals, total, pool, progress, whole)
 
 
 WHOLE = "*"  # a task that renders its job in every format
+# The exit status of a worker stopped by Ctrl-C (worker.py), as a shell reports one.
+WORKER_INTERRUPTED = 130
 
 
 def _done(job: RenderJob) -> str:
@@ -109,7 +115,18 @@ def warm_up(workers: int) -> None:
     """Start the fork server now, so that its imports overlap with loading the project."""
     if workers > 1 and "forkserver" in multiprocessing.get_all_start_methods():
         _context()
+        _start_fork_server()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server with Ctrl-C blocked: it and the workers it forks inherit the mask,
+    so Ctrl-C never interrupts them halfway through an import (with a traceback); this process
+    gets the signal once unblocked, and ends them itself (_in_pool)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
         forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _in_pool(
@@ -159,8 +176,18 @@ def _in_pool(
                     pending, return_when=concurrent.futures.FIRST_COMPLETED
                 )
                 collect(done)
-        except BaseException:
+        except BaseException as error:
+            # Stop now, not after the tasks running: a worker ends at once (its pandoc with it,
+            # pandoc.run), and what it was writing was never going to be kept.
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            # Ctrl-C reaches the workers too (worker.py): one may end before this process
+            # sees its own KeyboardInterrupt, and the pool reports itself broken first.
+            interrupted = any(p.exitcode == WORKER_INTERRUPTED for p in processes)
+            for process in processes:
+                process.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
+            if interrupted and isinstance(error, concurrent.futures.process.BrokenProcessPool):
+                raise KeyboardInterrupt from None
             raise
     return [[a for name in jobs[i].formats for a in outputs[(i, name)]] for i in sorted(jobs)]
 
