@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: briefs test lint pytest check clean page-images
+.PHONY: briefs test test-fast lint pytest check clean page-images
 
 briefs: $(VENV)/.installed
 	$(BIN)/python -m compileall -q src/briefgen
@@ -19,7 +19,13 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The fast tier, for the edit-run loop: everything that needs no browser, LibreOffice, Java or
+# Node and no full build of the shipped project (the markers in pyproject.toml).
+test-fast: $(VENV)/.installed-pytest
+	$(BIN)/python -m pytest -m "not browser and not office and not validators and not slow"
 
 # BRIEFGEN_REQUIRE_VALIDATORS: a validator missing here is a failure, never a skipped test.
 pytest: $(VENV)/.installed-test
@@ -35,8 +41,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m compileall -q src/briefgen
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed node_modules/.installed
+# The test tools from PyPI (enough for make test-fast), then the system's (make test).
+$(VENV)/.installed-pytest: pyproject.toml constraints.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-pytest node_modules/.installed
 	touch $@
 
 # Debian packages the tests need (Java, Chromium, poppler, gettext, Node.js), each only if missing.

@@ -10,15 +10,37 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, sync_playwright
 
 from briefgen.cli import main
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+# The tiers (pyproject's markers): a test is marked by what it needs, found from the fixtures it
+# uses, so that `make test-fast` (-m "not browser and not office and not validators and not
+# slow") runs everything that needs no browser, LibreOffice, Java or Node, and no full build.
+NEEDS = {
+    "browser": "browser",
+    "page": "browser",
+    "site": "browser",
+    "office_pdfs": "office",
+    "shipped_build": "slow",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in NEEDS:
+                item.add_marker(NEEDS[fixture])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -133,6 +155,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Imported here: the fast tier (make test-fast) runs without Playwright's browser.
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield launched

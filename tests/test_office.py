@@ -30,6 +30,8 @@ from briefgen.office import qn
 from briefgen.typst_pdf import font_folders
 from tests.conftest import REPO, SCENARIOS, copy_project, run_cli, tree_digest
 
+pytestmark = pytest.mark.office
+
 LOADED = load(REPO)
 BUDGETS = {r.id: r.pages for r in LOADED.recipes.values()}
 LOCALES = ("en", "fr", "zh-Hans")

@@ -108,6 +108,7 @@ def edit(path: Path, old: str, new: str) -> None:
     os.replace(temporary, path)
 
 
+@pytest.mark.browser
 def test_preview_reloads_the_page_on_save_and_shows_problems_in_it(served) -> None:
     running = served("schools")
     project = running.project

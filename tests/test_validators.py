@@ -34,6 +34,8 @@ from briefgen.project import load_project
 from briefgen.render import epub_metadata
 from tests.conftest import CHROMIUM, REPO
 
+pytestmark = pytest.mark.validators
+
 VNU = REPO / "node_modules/vnu-jar/build/dist/vnu.jar"
 AXE = REPO / "node_modules/axe-core/axe.min.js"
 EPUBCHECK_ALL = Path(__file__).resolve().parent / "tools/EpubCheckAll.java"
