@@ -536,3 +536,32 @@ def test_ctrl_c_at_any_moment_ends_quietly(scenario, tmp_path: Path, delay: floa
     finished = b"wrote " in stdout and process.returncode in (0, -signal.SIGINT)
     assert finished or process.returncode == 130, stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+def test_the_second_layer_cleans_a_page_the_first_would_have_missed() -> None:
+    """nh3 over the page pandoc wrote: if the tree's allowlist (or pandoc) ever let a script, a
+    handler or a file through, the page still would not carry it; a clean page is unchanged."""
+    from briefgen.sanitize import clean_page
+
+    page = (
+        '<!DOCTYPE html>\n<html><head><style>p{}</style></head><body class="b">\n'
+        '<p id="x" onclick="steal()">Hi <a href="javascript:x()">a</a> '
+        '<a href="https://example.org">b</a><script>alert(1)</script>'
+        '<img src="file:///etc/passwd" alt="p"><img src="data:image/png;base64,AAAA" alt="q">'
+        '<a href="data:text/html,x">c</a></p>\n</body></html>\n'
+    ).encode()
+    cleaned = clean_page(page).decode()
+    assert "onclick" not in cleaned and "<script" not in cleaned and "javascript:" not in cleaned
+    assert "/etc/passwd" not in cleaned and "data:text/html" not in cleaned
+    assert '<a href="https://example.org">b</a>' in cleaned
+    assert 'src="data:image/png;base64,AAAA"' in cleaned and "<style>p{}</style>" in cleaned
+
+
+def test_a_shipped_page_passes_the_second_layer_unchanged(scenario) -> None:
+    from briefgen.sanitize import clean_page
+
+    project = scenario("branded")
+    assert run_cli("--project", project, "build", "-q", "--format", "html").exit_code == 0
+    for page in sorted((project / "build").glob("*/*.html")):
+        data = page.read_bytes()
+        assert clean_page(data) == data, page

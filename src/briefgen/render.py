@@ -36,7 +36,7 @@ from briefgen.model import (
     web_address_parts,
 )
 from briefgen.project import Project
-from briefgen.sanitize import Dropped, sanitize_blocks
+from briefgen.sanitize import Dropped, clean_page, sanitize_blocks
 from briefgen.typography import french_inlines, french_text, uses_french_spacing
 
 READER = pandoc.MARKDOWN_READER
@@ -492,6 +492,8 @@ def render_format(
         output = pdf.compile_brief(job, output.replace(APOSTROPHE_MARK, APOSTROPHE), media)
     if format_name == "epub":
         output = with_epub_stylesheet(output, _stylesheet(job, format_name))
+    if format_name == "html":
+        output = clean_page(output)
     path = artifact_path(job.brief_id, job.locale, format_name)
     return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
 

@@ -316,3 +316,65 @@ def sanitize_blocks(
     sanitizer = Sanitizer(images=images, classes=classes)
     kept = sanitizer.blocks(blocks)
     return kept, sanitizer.dropped
+
+
+# --- the second layer: Ammonia (nh3) over the HTML page ------------------------------------
+# The tree above is the allowlist; nh3 applies one of its own to the page pandoc wrote, so that
+# a bug in either (or in pandoc's writer) still leaves no script, handler or foreign URL in a
+# page. What a brief's body may hold, as pandoc's HTML writer and briefgen's template write it.
+PAGE_TAGS = frozenset(
+    {
+        "a", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl",
+        "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+        "header", "hr", "img", "li", "main", "mark", "nav", "ol", "p", "pre", "section", "span",
+        "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr",
+        "u", "ul",
+    }
+)  # fmt: skip
+_COMMON = {"id", "class", "lang", "role", "aria-label", "aria-hidden", "dir"}
+PAGE_ATTRIBUTES = {
+    "*": _COMMON,
+    "a": {"href", "title"},
+    "img": {"src", "alt", "style", "width", "height"},
+    "col": {"style", "span"},
+    "td": {"style", "colspan", "rowspan"},
+    "th": {"style", "colspan", "rowspan", "scope"},
+    "ol": {"type", "start"},
+    "div": {"data-entry-spacing", "data-line-spacing"},
+    "span": {"data-cites"},
+    "time": {"datetime"},
+}
+PAGE_STYLES = {"width", "height", "text-align"}
+
+
+def _page_attribute(tag: str, name: str, value: str) -> str | None:
+    """Images only from the brief itself (data: URIs briefgen put there); no data: links."""
+    url = normalized_url(value).lower()
+    if name == "src" and not url.startswith("data:image/"):
+        return None
+    if name == "href" and url.startswith("data:"):
+        return None
+    return value
+
+
+def clean_page(page: bytes) -> bytes:
+    """An HTML page whose body has passed Ammonia's allowlist (the head is briefgen's own)."""
+    import nh3
+
+    text = page.decode("utf-8")
+    start = text.find("<body")
+    end = text.rfind("</body>")
+    if start < 0 or end < 0:
+        return page
+    opening = text.index(">", start) + 1
+    body = nh3.clean(
+        text[opening:end],
+        tags=set(PAGE_TAGS),
+        attributes={k: set(v) for k, v in PAGE_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto", "data"},
+        attribute_filter=_page_attribute,
+        filter_style_properties=set(PAGE_STYLES),
+        link_rel=None,
+        strip_comments=True,
+    )
+    return (text[:opening] + body + text[end:]).encode("utf-8")
