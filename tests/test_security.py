@@ -544,12 +544,12 @@ def test_the_second_layer_cleans_a_page_the_first_would_have_missed() -> None:
     from briefgen.sanitize import clean_page
 
     page = (
-        '<!DOCTYPE html>\n<html><head><style>p{}</style></head><body class="b">\n'
-        '<p id="x" onclick="steal()">Hi <a href="javascript:x()">a</a> '
-        '<a href="https://example.org">b</a><script>alert(1)</script>'
-        '<img src="file:///etc/passwd" alt="p"><img src="data:image/png;base64,AAAA" alt="q">'
-        '<a href="data:text/html,x">c</a></p>\n</body></html>\n'
-    ).encode()
+        b'<!DOCTYPE html>\n<html><head><style>p{}</style></head><body class="b">\n'
+        b'<p id="x" onclick="steal()">Hi <a href="javascript:x()">a</a> '
+        b'<a href="https://example.org">b</a><script>alert(1)</script>'
+        b'<img src="file:///etc/passwd" alt="p"><img src="data:image/png;base64,AAAA" alt="q">'
+        b'<a href="data:text/html,x">c</a></p>\n</body></html>\n'
+    )
     cleaned = clean_page(page).decode()
     assert "onclick" not in cleaned and "<script" not in cleaned and "javascript:" not in cleaned
     assert "/etc/passwd" not in cleaned and "data:text/html" not in cleaned
