@@ -338,7 +338,8 @@ def test_pandoc_has_limits_of_its_own() -> None:
     from briefgen import pandoc
 
     command = [*pandoc._limits(), "x", *pandoc._RTS_OPTIONS]
-    assert command[0].endswith("prlimit") and "--cpu=120" in command
+    assert command[0].endswith("setpriv") and command[1:3] == ["--pdeathsig", "KILL"]
+    assert any(part.endswith("prlimit") for part in command) and "--cpu=120" in command
     assert "+RTS" in command and "-M3g" in command
 
 
