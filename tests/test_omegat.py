@@ -302,8 +302,44 @@ def test_omegat_translates_the_po_with_custom_tags_and_keeps_current_translation
         omegat, workspace, config, "--mode=console-translate", "--tag-validation=abort"
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    result = run_cli("--project", project, "i18n", "import", workspace / "target" / exported.name)
+    translated = workspace / "target" / exported.name
+    written = {entry.msgctxt: entry for entry in polib.pofile(str(translated))}
+    # The current translation is kept. "Introduction", the same in French and flagged
+    # ignore-same, is emptied: OmegaT keeps a translation equal to its source only with
+    # Options > Editor > "Allow translation to be equal to source", so that block waits.
+    assert written["block/intro/body/1"].msgstr.startswith("Des caméras installées")
+    assert "ignore-same" in written["block/intro/title/1"].flags
+    assert written["block/intro/title/1"].msgstr == ""
+    intro = (project / "content/fr/010-intro.md").read_bytes()
+    result = run_cli("--project", project, "i18n", "import", translated)
     assert result.exit_code == 0, result.stderr
     method = (project / "content/fr/030-method.md").read_text(encoding="utf-8")
     assert "Les chercheurs ont testé **trois** systèmes commerciaux [@bryant2019]." in method
     assert not (project / "content/fr/040-left.md").exists()
+    assert (project / "content/fr/010-intro.md").read_bytes() == intro
+
+
+@pytest.mark.parametrize(
+    ("custom_tags", "checked"),
+    [("", False), (PO_PLACEHOLDERS, True)],
+    ids=["no-custom-tags", "custom-tags"],
+)
+def test_po_placeholders_are_tags_to_omegat_only_with_the_custom_tag_pattern(
+    omegat: str, project: Path, tmp_path: Path, custom_tags: str, checked: bool
+) -> None:
+    exported = export(project, tmp_path / "exchange", "po")
+    workspace = omegat_project(tmp_path / "omegat", exported)
+    config = omegat_config(tmp_path / "omegat-config", custom_tags)
+    segments = omegat_segments(omegat, workspace, config, tmp_path)
+
+    def dropping_the_bold(segment: str) -> str | None:
+        if not segment.startswith("The researchers tested"):
+            return None
+        return "Les chercheurs ont testé trois systèmes commerciaux <2/>. Chacun s’est trompé."
+
+    remember(workspace, segments, dropping_the_bold)
+    run = run_omegat(
+        omegat, workspace, config, "--mode=console-translate", "--tag-validation=abort"
+    )
+    assert (run.returncode != 0) is checked
+    assert ("Tag validation failed" in run.stdout + run.stderr) is checked
