@@ -42,6 +42,7 @@ from briefgen.exchange.segments import segment_field
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 KEY = "block/consider-rhue-study"
+XLIFF = "urn:oasis:names:tc:xliff:document:1.2"
 UNIT = f"{KEY}/body/1"
 
 BODY = """\
@@ -343,15 +344,21 @@ def test_translate_toolkit_reads_the_xliff_and_its_edit_imports_cleanly() -> Non
             elif not isinstance(sub, X):
                 translate(sub)
 
+    for unit in units:  # Weblate's "copy source": English as Chinese, which never imports
+        unit.rich_target = copy.deepcopy(unit.rich_source)
+    assert clean(import_file(bytes(store), "weblate.xlf", items_by_key(block()))).translations == {}
     for unit in units:
         rich = copy.deepcopy(unit.rich_source)
         for elem in rich:
             translate(elem)
+        if any(c.isalpha() for c in unit.source):  # a cell of a citation alone stays as it is
+            rich[0].sub.insert(0, "译 ")
         unit.rich_target = rich
     result = clean(import_file(bytes(store), "weblate.xlf", items_by_key(block())))
     body = result.translations[KEY]["body"]
     assert "these systems is **有争议**; see\n[the ARTICLE 19 report](https://www." in body
-    assert "- 两者 scored Black players as *angrier* or more *contemptuous*,\n  even" in body
+    assert "- 译 两者 scored Black players as *angrier* or more *contemptuous*,\n  even" in body
+    assert "| 译 Face++ | 译 anger | [@rhue2018racial] |" in body
 
 
 def test_translate_toolkit_reads_the_po_and_its_edit_imports_cleanly() -> None:
@@ -360,8 +367,12 @@ def test_translate_toolkit_reads_the_po_and_its_edit_imports_cleanly() -> None:
     assert len(units) == 17
     assert units[1].getcontext() == f"{KEY}/body/1"
     assert "source_hash: sha256:1111" in units[1].getnotes("developer")
+    for unit in units:  # Poedit's "copy from source": English as Chinese, which never imports
+        unit.target = unit.source
+    assert clean(import_file(bytes(store), "poedit.po", items_by_key(block()))).translations == {}
     for unit in units:
-        unit.target = unit.source.replace("Black", "黑人")
+        letters = any(c.isalpha() for c in unit.source)
+        unit.target = ("译 " if letters else "") + unit.source.replace("Black", "黑人")
     result = clean(import_file(bytes(store), "poedit.po", items_by_key(block())))
     assert "assigned more negative emotions\nto 黑人 men's" not in result.translations[KEY]["body"]
     assert "to 黑人 men's faces" in result.translations[KEY]["body"]
@@ -397,20 +408,27 @@ def test_the_po_passes_msgfmt_check(tmp_path: Path) -> None:
     assert (run.returncode, run.stderr) == (0, "")
 
 
-def test_the_xliff_validates_against_the_xliff_1_2_strict_schema() -> None:
-    class LocalSchemas(etree.Resolver):
-        # The XLIFF schema imports xml.xsd by its web address; never fetch it.
-        def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
-            if system_url == "http://www.w3.org/2001/xml.xsd":
-                return self.resolve_filename(str(SCHEMAS / "xml.xsd"), context)
-            return None
+class LocalSchemas(etree.Resolver):
+    # The XLIFF schema imports xml.xsd by its web address; never fetch it.
+    def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+        if system_url == "http://www.w3.org/2001/xml.xsd":
+            return self.resolve_filename(str(SCHEMAS / "xml.xsd"), context)
+        return None
 
+
+def validate_xliff(data: bytes) -> bool:
+    """Whether an XLIFF file is valid XLIFF 1.2 strict; the schema's errors if it is not."""
     parser = etree.XMLParser(no_network=True)
     parser.resolvers.add(LocalSchemas())
     schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "xliff-core-1.2-strict.xsd"), parser))
+    valid = schema.validate(etree.fromstring(data))
+    assert valid, schema.error_log
+    return valid
+
+
+def test_the_xliff_validates_against_the_xliff_1_2_strict_schema() -> None:
     for data in (zh_export_xliff(block(TRANSLATION), COMPANY, STRING), zh_export_xliff(STRING)):
-        document = etree.fromstring(data)
-        assert schema.validate(document), schema.error_log
+        assert validate_xliff(data)
 
 
 # --- rejections ----------------------------------------------------------------------------------
@@ -684,8 +702,6 @@ def test_the_target_locale_must_be_named_once() -> None:
     assert import_file(xliff, "zh.xlf", items_by_key(STRING)).problems == (
         "zh.xlf:3: the <file> element has no target-language.",
     )
-    mixed = zh_export_xliff(STRING).replace(b"<target ", b'<target xml:lang="fr" ')
-    assert import_file(mixed, "zh.xlf", items_by_key(STRING)).problems == ()  # untranslated
     mixed = export_xliff([block(TRANSLATION)], "en", "zh-Hans", "x").replace(
         b"<target ", b'<target xml:lang="fr" ', 1
     )
@@ -809,3 +825,124 @@ def test_emphasis_code_and_links_are_found_as_markdown_it_finds_them(text: str) 
         if child.type in MARKDOWN_IT_KINDS
     )
     assert ours == theirs
+
+
+# --- copies of the source: what OmegaT needs, and English that must not pass for a translation ---
+
+NAME = SourceItem(
+    "data/companies/hikvision",
+    {"name": "Hikvision", "founded": "2001"},
+    frozenset(),
+    "sha256:4444",
+    {},
+)
+
+
+def test_an_untranslated_unit_carries_a_copy_of_its_source_for_omegat() -> None:
+    data = zh_export_xliff(block(), STRING)
+    unit = etree.fromstring(data).find(f".//{{{XLIFF}}}trans-unit[@id='{UNIT}']")
+    assert unit is not None and unit.get("approved") is None
+    source, target = unit.find(f"{{{XLIFF}}}source"), unit.find(f"{{{XLIFF}}}target")
+    assert target is not None and target.get("state") == "needs-translation"
+    assert source is not None and inner_xml(target) == inner_xml(source)
+    assert inner_xml(target).startswith("A 2018 study by Rhue found that emotion recognition")
+    # Left as it is, the copy is untranslated: nothing imports, nothing is reported.
+    assert import_file(data, "zh.xlf", items_by_key(block(), STRING)) == ImportResult(
+        {}, "zh-Hans", (), (), ()
+    )
+
+
+def inner_xml(element: etree._Element) -> str:
+    """An element's mixed content, text and inline elements, as written."""
+    return (element.text or "") + "".join(
+        etree.tostring(child, encoding=str, with_tail=True) for child in element
+    )
+
+
+def set_target(data: bytes, unit: str, text: str, **attributes: str) -> bytes:
+    """One unit's target text and attributes changed, as a tool or a text editor would."""
+    root = etree.fromstring(data)
+    trans_unit = root.find(f".//{{{XLIFF}}}trans-unit[@id='{unit}']")
+    assert trans_unit is not None
+    target = trans_unit.find(f"{{{XLIFF}}}target")
+    assert target is not None
+    target.text = text
+    for name, value in attributes.items():
+        (trans_unit if name == "approved" else target).set(name, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_omegat_keeps_the_copy_state_so_its_translation_is_read_by_its_text() -> None:
+    data = zh_export_xliff(NAME)
+    data = set_target(data, "data/companies/hikvision/name/1", "海康威视")
+    result = clean(import_file(data, "zh.xlf", items_by_key(NAME)))
+    assert result.translations == {NAME.key: {"name": "海康威视", "founded": "2001"}}
+
+
+def test_a_target_a_tool_marked_fuzzy_is_skipped_even_in_the_copy_state() -> None:
+    store = xliff.xlifffile.parsestring(zh_export_xliff(NAME))
+    unit = next(unit for unit in store.units if unit.getid().endswith("/name/1"))
+    unit.target = "海康威视"
+    unit.markfuzzy(True)  # Weblate's and Virtaal's "needs editing"
+    assert unit.xmlelement.get("approved") == "no"
+    result = import_file(bytes(store), "zh.xlf", items_by_key(NAME))
+    assert result == ImportResult({}, "zh-Hans", (), (), ("data/companies/hikvision/name/1",))
+
+
+@pytest.mark.parametrize(
+    ("state", "imported"),
+    [("translated", False), ("needs-translation", False), ("final", True), ("signed-off", True)],
+)
+def test_a_target_that_copies_its_source_imports_only_when_marked(
+    state: str, imported: bool
+) -> None:
+    data = set_target(zh_export_xliff(NAME), "data/companies/hikvision/name/1", "Hikvision")
+    data = set_target(data, "data/companies/hikvision/name/1", "Hikvision", state=state)
+    result = clean(import_file(data, "zh.xlf", items_by_key(NAME)))
+    # "2001" has no words to translate: its copy is its translation.
+    expected = {NAME.key: {"name": "Hikvision", "founded": "2001"}} if imported else {}
+    assert result.translations == expected
+
+
+def test_a_msgstr_that_copies_its_msgid_imports_only_with_the_ignore_same_flag() -> None:
+    data = replace_msgstr(export_po([NAME], "en", "zh-Hans"), f"{NAME.key}/name/1", "Hikvision")
+    data = replace_msgstr(data, f"{NAME.key}/founded/1", "2001")
+    assert clean(import_file(data, "zh.po", items_by_key(NAME))).translations == {}
+    po = polib.pofile(data.decode())
+    name = next(entry for entry in po if entry.msgctxt == f"{NAME.key}/name/1")
+    name.flags.append("ignore-same")
+    result = clean(import_file(str(po).encode(), "zh.po", items_by_key(NAME)))
+    assert result.translations == {NAME.key: {"name": "Hikvision", "founded": "2001"}}
+
+
+@pytest.mark.parametrize("export", [zh_export_po, zh_export_xliff])
+def test_a_current_translation_that_reads_like_its_source_is_exported_marked(
+    export: Callable[..., bytes],
+) -> None:
+    named = SourceItem(
+        NAME.key, NAME.fields, NAME.markdown_fields, NAME.source_hash, {}, dict(NAME.fields)
+    )
+    data = export(named)
+    assert (b"#, ignore-same\n" if export is zh_export_po else b'state="final"') in data
+    assert data.count(b"ignore-same") + data.count(b'"final"') == 1  # not on "2001"
+    result = clean(import_file(data, "zh.file", items_by_key(named)))
+    assert result.translations == {NAME.key: NAME.fields}
+
+
+def test_the_marked_and_copied_units_pass_the_validators(tmp_path: Path) -> None:
+    named = SourceItem(
+        NAME.key, NAME.fields, NAME.markdown_fields, NAME.source_hash, {}, dict(NAME.fields)
+    )
+    assert validate_xliff(zh_export_xliff(block(), named, STRING))
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("GNU msgfmt is not installed (Debian package gettext)")
+    path = tmp_path / "zh.po"
+    path.write_bytes(zh_export_po(named, STRING))
+    run = subprocess.run(
+        [msgfmt, "--check", "--output-file=/dev/null", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (run.returncode, run.stderr) == (0, "")

@@ -12,6 +12,9 @@ What goes out
     <context-group> holds the item's source hash (context-type "x-source-hash") and file path
     ("sourcefile"), a <trans-unit> per segment with a <note> for the translator. Version 1.2
     because Weblate and translate-toolkit read no other; OmegaT, Trados and memoQ read it too.
+    Every unit has a <target>: its current translation, or a copy of its source in state
+    `needs-translation` (OmegaT translates the text of <target>, and a unit without one is no
+    segment to it).
 
     PO (`export_po`): an entry per unit, msgctxt = the unit id, `#.` comments with
     `source_hash: ...`, the item's context and what each placeholder stands for, and a `#:`
@@ -44,9 +47,14 @@ What comes back (`import_file`)
     locale must be named once. The field is rebuilt from the current source, replacing each
     segment with its translation, so list markers, `>`, table pipes and blank lines always come
     from the source. Only items whose every unit is translated are returned; a unit left empty
-    keeps its item out without being a problem. Units marked fuzzy (PO) or `needs-*`/`new`
-    (XLIFF) are not imported and are listed in `skipped`. An item whose source hash differs from
-    the file's is listed in `stale` and not imported: its units may no longer fit its source.
+    keeps its item out without being a problem, and so does a target that copies a source with
+    words (a tool's "copy source"), unless the file marks it as meant (XLIFF state `final` or
+    `signed-off`, PO flag `ignore-same`; the export marks current translations that read like
+    their source). Units marked fuzzy (PO) or `needs-*`/`new` (XLIFF) are not imported and are
+    listed in `skipped`, except a `needs-translation` target left as exported (no `approved`),
+    which OmegaT fills in without changing its state: that one is read by its text. An item
+    whose source hash differs from the file's is listed in `stale` and not imported: its units
+    may no longer fit its source.
 
 Module map: `segments` (fields -> segments, and back), `scanner` and `inline` (markup ->
 placeholders), `model` (the values passed around, and what an export holds), `xliff` and `po`

@@ -19,6 +19,7 @@ from briefgen.exchange.model import (
     FileUnit,
     ImportResult,
     SourceItem,
+    copied_source,
     item_fields,
     split_unit_id,
     unit_id,
@@ -145,7 +146,10 @@ def _import_item(
         field, segment = expected[unit.id]
         where = f"{filename}:{unit.line}: unit {unit.id}: "
         problems.extend(unit.problems)
-        if unit.status != "translated" or unit.problems:
+        # A copy of the English (a tool's "copy source", or a unit left as exported) is no
+        # translation, unless the file marks it as meant to read like its source.
+        copied = not unit.same_on_purpose and copied_source(unit.pieces, segment.inline.pieces)
+        if unit.status != "translated" or unit.problems or copied:
             complete = False
             if unit.status == "skipped":
                 skipped.append(unit.id)

@@ -67,6 +67,38 @@ def has_text(pieces: Sequence[Piece]) -> bool:
     return any(isinstance(piece, Tag) or piece.strip() for piece in pieces)
 
 
+def _comparable(pieces: Sequence[Piece]) -> tuple[Piece, ...]:
+    """The pieces with their text joined and its runs of whitespace made one space."""
+    joined: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    return tuple(
+        " ".join(piece.split()) if isinstance(piece, str) else piece
+        for piece in joined
+        if not isinstance(piece, str) or piece.strip()
+    )
+
+
+def same_as_source(target: Sequence[Piece], source: Sequence[Piece]) -> bool:
+    """Whether a target reads as its source (whitespace aside): a copy, not a translation."""
+    return _comparable(target) == _comparable(source)
+
+
+def has_words(pieces: Sequence[Piece]) -> bool:
+    """Whether a segment has letters to translate; one of digits, signs and placeholders alone
+    (a table cell "2019", a citation) is its own translation."""
+    return any(isinstance(piece, str) and any(c.isalpha() for c in piece) for piece in pieces)
+
+
+def copied_source(target: Sequence[Piece], source: Sequence[Piece]) -> bool:
+    """Whether a target is a copy of a source that has words: such a target is untranslated,
+    unless the file marks it as meant to read like its source (a name)."""
+    return has_words(source) and same_as_source(target, source)
+
+
 @dataclass(frozen=True)
 class ItemUnits:
     item: SourceItem
@@ -177,6 +209,10 @@ class FileUnit:
     status: str  # "translated", "untranslated" or "skipped"
     pieces: tuple[Piece, ...] = ()
     problems: tuple[str, ...] = ()  # what is wrong with the unit's markup in the file itself
+    # The file marks the target as meant to read like its source (a name, "Introduction" in
+    # French): XLIFF state="final" or "signed-off", PO flag `ignore-same`. Without the mark a
+    # target that copies a source with words is untranslated.
+    same_on_purpose: bool = False
 
 
 @dataclass(frozen=True)

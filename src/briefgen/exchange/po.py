@@ -8,10 +8,20 @@ from collections.abc import Sequence
 import polib
 
 from briefgen.exchange.inline import from_po, to_po
-from briefgen.exchange.model import FileContent, FileUnit, ItemUnits, Unit, unit_note
+from briefgen.exchange.model import (
+    FileContent,
+    FileUnit,
+    ItemUnits,
+    Unit,
+    copied_source,
+    unit_note,
+)
 
 HASH_PREFIX = "source_hash: "
 WRAP = 78  # polib's default, fixed here: the same items give the same bytes
+# The flag that marks a msgstr meant to read like its msgid (a name): without it such a msgstr
+# is untranslated. Weblate reads the same flag as "do not warn that it is unchanged".
+SAME_FLAG = "ignore-same"
 
 
 def write_po(planned: Sequence[ItemUnits], source_locale: str, target_locale: str) -> bytes:
@@ -47,12 +57,15 @@ def _entry(unit: Unit, item_units: ItemUnits) -> polib.POEntry:
     item = item_units.item
     comments = [HASH_PREFIX + item.source_hash, unit_note(unit, item, _tag_form)]
     path = item.context.get("path")
+    source = unit.segment.inline.pieces
+    same = unit.target is not None and copied_source(unit.target, source)
     return polib.POEntry(
         msgctxt=unit.id,
-        msgid=to_po(unit.segment.inline.pieces),
+        msgid=to_po(source),
         msgstr=to_po(unit.target) if unit.target is not None else "",
         comment="\n".join(comments),
         occurrences=[(path, "")] if path else [],
+        flags=[SAME_FLAG] if same else [],
     )
 
 
@@ -149,4 +162,11 @@ def _read_entry(entry: polib.POEntry, filename: str) -> FileUnit:
     if not entry.msgstr.strip():
         return FileUnit(unit_id, line, source_hash, "untranslated")
     status = "skipped" if entry.fuzzy else "translated"
-    return FileUnit(unit_id, line, source_hash, status, tuple(from_po(entry.msgstr)))
+    return FileUnit(
+        unit_id,
+        line,
+        source_hash,
+        status,
+        tuple(from_po(entry.msgstr)),
+        same_on_purpose=SAME_FLAG in entry.flags,
+    )

@@ -13,6 +13,7 @@ from briefgen.exchange.model import (
     ItemUnits,
     SourceItem,
     Unit,
+    copied_source,
     has_text,
     unit_note,
 )
@@ -36,6 +37,16 @@ NOT_FINAL = frozenset(
         "needs-review-l10n",
     }
 )
+# An untranslated unit's <target> holds a copy of its source, in this state (as Okapi Rainbow
+# prepares files): OmegaT's XLIFF filter translates the text of <target>, and a unit without
+# one is no segment to it. OmegaT writes its translation into that <target> and leaves the
+# state as it was, so a needs-translation target on a unit without `approved` (as briefgen
+# wrote it) is read by its text: the copy is untranslated, anything else translated.
+# translate-toolkit (Weblate, Virtaal) writes approved="no" when it marks a target fuzzy.
+COPY_STATE = "needs-translation"
+# Target states that say the text was confirmed: a target that copies its source is then meant
+# to (a name). briefgen writes "final" on a current translation that reads like its source.
+CONFIRMED = frozenset({"final", "signed-off"})
 
 
 def _q(name: str, namespace: str = XLIFF_1_2) -> str:
@@ -85,12 +96,16 @@ def write_xliff(
 def _write_unit(group: etree._Element, unit: Unit, item: SourceItem) -> None:
     trans_unit = _sub(group, "trans-unit", id=unit.id)
     trans_unit.set(_q("space", XML), "preserve")
+    source = unit.segment.inline.pieces
     if unit.target is not None:
         # translate-toolkit (and so Weblate) takes a target without approved="yes" as fuzzy.
         trans_unit.set("approved", "yes")
-    _fill(_sub(trans_unit, "source"), unit.segment.inline.pieces, unit.placeholders)
-    if unit.target is not None:
-        _fill(_sub(trans_unit, "target", state="translated"), unit.target, unit.placeholders)
+    _fill(_sub(trans_unit, "source"), source, unit.placeholders)
+    if unit.target is None:
+        _fill(_sub(trans_unit, "target", state=COPY_STATE), source, unit.placeholders)
+    else:
+        state = "final" if copied_source(unit.target, source) else "translated"
+        _fill(_sub(trans_unit, "target", state=state), unit.target, unit.placeholders)
     note = unit_note(unit, item, lambda number, paired: f"placeholder {number}")
     _sub(trans_unit, "note", **{"from": "briefgen"}).text = note
 
@@ -219,9 +234,19 @@ def _read_unit(element: etree._Element, namespace: str, filename: str) -> FileUn
     pieces: list[Piece] = []
     _walk(target, namespace, pieces, problems, f"{filename}:{line}: unit {unit_id}: ")
     status = "translated" if has_text(pieces) else "untranslated"
-    if status == "translated" and target.get("state") in NOT_FINAL:
+    state = target.get("state")
+    as_exported = state == COPY_STATE and element.get("approved") is None
+    if status == "translated" and state in NOT_FINAL and not as_exported:
         status = "skipped"
-    return FileUnit(unit_id, line, source_hash, status, tuple(pieces), tuple(problems))
+    return FileUnit(
+        unit_id,
+        line,
+        source_hash,
+        status,
+        tuple(pieces),
+        tuple(problems),
+        same_on_purpose=state in CONFIRMED,
+    )
 
 
 def _source_hash(element: etree._Element, namespace: str) -> str | None:
