@@ -28,6 +28,8 @@ from translate.storage import tmx
 
 from tests.conftest import run_cli
 
+pytestmark = pytest.mark.validators  # OmegaT runs on Java
+
 OMEGAT = shutil.which("omegat")
 XLIFF = "urn:oasis:names:tc:xliff:document:1.2"
 # OmegaT's own tags for inline markup: <g0>…</g0> for XLIFF's <g>, <x1/> for <x/>; and, with
