@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,7 +131,7 @@ def test_an_image_whose_bytes_are_not_its_format_is_refused(scenario) -> None:
     (project / "fake.png").write_text("not an image")
     add_block(project, "030-f.md", "Text.", extra="figure: {image: fake.png, caption: C, alt: A}\n")
     result = run_cli("--project", project, "check")
-    assert 'the image "fake.png" is not a PNG image' in result.stderr
+    assert 'the image "fake.png" is not a readable PNG image' in result.stderr
 
 
 # --- 4: internal content --------------------------------------------------------------------------
@@ -566,3 +567,131 @@ def test_a_shipped_page_passes_the_second_layer_unchanged(scenario) -> None:
     for page in sorted((project / "build").glob("*/*.html")):
         data = page.read_bytes()
         assert clean_page(data) == data, page
+
+
+# --- the second attack (after the fixes above) -------------------------------------------------
+
+
+def add_evidence(project: Path, name: str, body: str) -> Path:
+    """A block the minimal scenario's brief selects (its Evidence section takes every one)."""
+    path = project / "content/en" / name
+    path.write_text(
+        f"---\nid: {Path(name).stem[4:]}\ntitle: T\nkind: evidence\naudiences: [public]\n"
+        f"use_cases: [schools]\n---\n{body} [@bryant2019]\n"
+    )
+    return path
+
+
+def test_a_metadata_block_in_a_body_is_text_not_the_documents_metadata(scenario) -> None:
+    """pandoc reads YAML metadata anywhere in a document: a block could have set the EPUB's
+    abstract or Word's author as a javascript: link. briefgen's reader takes no metadata."""
+    project = scenario("minimal")
+    add_evidence(
+        project,
+        "030-meta.md",
+        'Intro.\n\n---\nabstract: "\\x5Bclick\\x5D(javascript:alert(1))"\n'
+        'author: "\\x5BA\\x5D(javascript:alert(2))"\n...\n\nMore',
+    )
+    assert run_cli("--project", project, "check").exit_code == 0
+    result = run_cli("--project", project, "build", "--format", "epub", "--format", "docx")
+    assert result.exit_code == 0, result.stderr
+    for name in ("en/schools.epub", "en/schools.docx"):
+        with zipfile.ZipFile(project / "build" / name) as package:
+            text = "".join(package.read(n).decode("utf-8", "replace") for n in package.namelist())
+        # The lines are the block's text now, printed as text: no link, no metadata field.
+        assert not re.search(r'(href|Target)="javascript:', text, re.IGNORECASE), name
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Text.\n\n> [evil]: https://attacker.example/steal", "Please see [evil] for details."),
+        ("Text.\n\n- [evil]: https://attacker.example/steal", "Please see [evil] for details."),
+        ("Text.\n\n> [evil]: javascript:alert(1) {.x}", "Please see [evil] for details."),
+        ("Text.\n\n> [x]: https://a.example", "Text.\n\n> [x]: https://b.example\n\nSee [x]."),
+    ],
+)
+def test_definitions_in_quotations_and_lists_stay_in_their_block(scenario, a, b) -> None:
+    project = scenario("minimal")
+    add_evidence(project, "030-a.md", a)
+    add_evidence(project, "040-b.md", b)
+    checked = run_cli("--project", project, "check")
+    built = run_cli("--project", project, "build", "--format", "html")
+    assert checked.exit_code == built.exit_code, (checked.stderr, built.stderr)
+    if built.exit_code == 0:
+        page = (project / "build/en/schools.html").read_text()
+        assert "attacker.example" not in page.split('id="b"')[-1].split("</section>")[0]
+        assert 'href="javascript:' not in page
+
+
+def test_an_unclosed_code_fence_is_refused(scenario) -> None:
+    project = scenario("minimal")
+    add_evidence(project, "030-a.md", "Text.\n\n```\ncode that never ends")
+    add_evidence(project, "040-b.md", "```\n[x](javascript:alert(1))\n```\n\nText.")
+    result = run_cli("--project", project, "check")
+    assert result.exit_code == 1
+    assert (
+        'content/en/030-a.md:10: the code fence "```" opened here is never closed' in result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("block_id", "body", "message"),
+    [
+        ("sec", "#### H {#sec-1}\n\nText.", 'the identifier "#sec-1" must start with'),
+        ("atk", "#### H {#atk-b}\n\nText.", 'the identifier "#atk-b" must start with'),
+        ("fig", "[x]{#fig-atk-b}", 'the identifier "#fig-atk-b" must start with'),
+    ],
+)
+def test_identifiers_live_in_their_blocks_namespace(scenario, block_id, body, message) -> None:
+    project = scenario("minimal")
+    add_evidence(project, f"030-{block_id}.md", body)
+    result = run_cli("--project", project, "check")
+    assert result.exit_code == 1 and message in result.stderr
+    add_evidence(project, f"030-{block_id}.md", body.replace("{#", "{#" + block_id + "--"))
+    assert run_cli("--project", project, "build", "--format", "html").exit_code == 0
+
+
+def test_a_heading_cannot_take_a_citation_anchor(scenario) -> None:
+    project = scenario("minimal")
+    add_evidence(project, "030-h.md", "#### Ref bryant2019\n\nText.")
+    assert run_cli("--project", project, "build", "--format", "html").exit_code == 0
+    page = (project / "build/en/schools.html").read_text()
+    assert page.count('id="ref-bryant2019"') == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("Text " + "<" * 1200, 'the block has 1,200 angle brackets "<"'),
+        ("> [^n]: an unused note", "pandoc warns: Note with key 'n' defined"),
+    ],
+)
+def test_slow_or_warning_bodies_are_located(scenario, body: str, message: str) -> None:
+    project = scenario("minimal")
+    add_block(project, "030-s.md", body)
+    result = run_cli("--project", project, "check")
+    assert result.exit_code == 1 and "content/en/030-s.md:8: " + message in result.stderr
+
+
+def test_a_figure_that_does_not_decode_or_names_nothing_is_refused(scenario) -> None:
+    project = scenario("minimal")
+    (project / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"junk" * 10)
+    add_block(project, "030-j.md", "Text.", extra="figure: {image: junk.png, caption: C, alt: A}\n")
+    add_block(project, "040-e.md", "Text.", extra='figure: {image: "", caption: C, alt: A}\n')
+    result = run_cli("--project", project, "check")
+    assert result.exit_code == 1 and "internal error" not in result.stderr
+    assert 'the image "junk.png" is not a readable PNG image' in result.stderr
+    assert 'content/en/040-e.md:7: the figure\'s "image" must be a name' in result.stderr
+
+
+@pytest.mark.parametrize(
+    "fill", ["URL(https://evil.example/x.svg#p)", "\\75rl(https://evil.example/y)"]
+)
+def test_an_svg_reference_is_refused_in_any_spelling(scenario, fill: str) -> None:
+    project = scenario("branding-minimal")
+    (project / "brand/mark.svg").write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="{fill}"/></svg>'
+    )
+    result = run_cli("--project", project, "check")
+    assert result.exit_code == 1 and 'the logo "brand/mark.svg"' in result.stderr

@@ -217,12 +217,21 @@ def image_problem(path: Path) -> str:
     """Why `path` is not a PNG or SVG image a renderer can read ("" if it is)."""
     data = path.read_bytes()
     if path.suffix.lower() == ".png":
-        return (
-            ""
-            if data.startswith(PNG_SIGNATURE)
-            else "is not a PNG image (its first bytes are not a PNG's)"
-        )
+        if not data.startswith(PNG_SIGNATURE):
+            return "is not a PNG image (its first bytes are not a PNG's)"
+        return "" if _decodes(path) else "is not a readable PNG image (it does not decode)"
     return svg_problem(data)
+
+
+def _decodes(path: Path) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
 
 
 SVG = "http://www.w3.org/2000/svg"
@@ -251,7 +260,7 @@ SVG_ATTRIBUTES = frozenset(
         "{http://www.w3.org/XML/1998/namespace}space",
     }
 )  # fmt: skip
-_REFERENCE = re.compile(r"url\(\s*['\"]?(?P<target>[^)'\"]*)")
+_REFERENCE = re.compile(r"url\(\s*['\"]?(?P<target>[^)'\"]*)", re.IGNORECASE)
 
 
 def svg_problem(data: bytes) -> str:
@@ -287,6 +296,11 @@ def svg_problem(data: bytes) -> str:
                 return (
                     f'has the attribute "{shown}" on <{name}> at line {node.sourceline}, '
                     "which a logo may not use (no scripts, styles or event handlers)"
+                )
+            if "\\" in value or "&" in value:
+                return (
+                    f'has an escape in "{attribute.rpartition("}")[2]}" on <{name}> at line '
+                    f"{node.sourceline}; write the value plainly"
                 )
             targets = [m.group("target") for m in _REFERENCE.finditer(value)]
             if attribute.endswith("href"):

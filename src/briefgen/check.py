@@ -210,7 +210,7 @@ def _figure_problems(project: Project, blocks: list[Block]) -> list[Problem]:
                     *where, f'unknown chart "{figure.chart}"{did_you_mean(figure.chart, CHARTS)}.'
                 )
             )
-        if figure.image:
+        if figure.image.strip():
             path = (root / figure.image).resolve()
             if not path.is_relative_to(root):
                 message = "is outside the project; keep images inside it"
@@ -220,8 +220,8 @@ def _figure_problems(project: Project, blocks: list[Block]) -> list[Problem]:
                 message = "must be a PNG or JPEG file"
             elif not _bytes_match(path):
                 message = (
-                    f"is not a {path.suffix.lstrip('.').upper()} image (its first bytes say "
-                    "otherwise); save it in that format"
+                    f"is not a readable {path.suffix.lstrip('.').upper()} image; save it again "
+                    "in that format"
                 )
             else:
                 continue
@@ -237,7 +237,17 @@ IMAGE_SIGNATURES = {
 
 
 def _bytes_match(path: Path) -> bool:
-    """Whether a file's first bytes are those of the format its name says."""
+    """Whether a file is an image of the format its name says, decoded whole (a PNG signature
+    followed by anything else would stop Typst in the middle of a build)."""
+    from PIL import Image, UnidentifiedImageError
+
     with path.open("rb") as handle:
         head = handle.read(8)
-    return head.startswith(IMAGE_SIGNATURES.get(path.suffix.lower(), (b"",)))
+    if not head.startswith(IMAGE_SIGNATURES.get(path.suffix.lower(), (b"",))):
+        return False
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+    return True

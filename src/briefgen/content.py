@@ -487,6 +487,9 @@ def _figure(value: Any, line: int, report: Any) -> Figure | None:
             report("figure", f'the figure needs "{key}" (text).')
     if ("chart" in value) == ("image" in value):
         report("figure", 'the figure needs either "chart" or "image", not both and not neither.')
+    for key in ("chart", "image"):
+        if key in value and not (isinstance(value[key], str) and value[key].strip()):
+            report("figure", f'the figure\'s "{key}" must be a name, not "{value[key]}".')
     return Figure(
         caption=" ".join(str(value.get("caption", "")).split()),
         alt=" ".join(str(value.get("alt", "")).split()),

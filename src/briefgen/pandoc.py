@@ -83,9 +83,13 @@ def kind(block: Any) -> str:
     return str(block["t"]) if isinstance(block, dict) else ""
 
 
-# Raw passthrough is off in the reader: no HTML, TeX or {=format} content can reach an output.
+# What pandoc's Markdown reader may see in a brief: no raw HTML, TeX or {=format} content; no
+# YAML metadata block or title block (a block's text could otherwise set the document's
+# abstract, author or rights, which templates and writers print); no automatic identifiers
+# (a block's "#### Ref x" would take citeproc's anchor ref-x).
 MARKDOWN_READER = (
     "markdown-raw_html-raw_tex-raw_attribute-tex_math_dollars-tex_math_single_backslash"
+    "-yaml_metadata_block-pandoc_title_block-auto_identifiers"
 )
 
 # Limits that hold in pandoc itself, not only in a timer here: when briefgen is killed, a
@@ -99,11 +103,11 @@ _RTS_OPTIONS = ("+RTS", f"-M{MEMORY_LIMIT}", "-RTS")
 
 
 @functools.cache
-def _limits() -> tuple[str, ...]:
+def _limits(cpu_seconds: int = CPU_SECONDS) -> tuple[str, ...]:
     """The CPU limit (prlimit), and a pandoc that dies with the process that started it
     (setpriv --pdeathsig: a worker stopped by Ctrl-C leaves no pandoc running alone)."""
     prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
-    limits = (prlimit, f"--cpu={CPU_SECONDS}", "--") if prlimit else ()
+    limits = (prlimit, f"--cpu={cpu_seconds}", "--") if prlimit else ()
     return (setpriv, "--pdeathsig", "KILL", "--", *limits) if setpriv else limits
 
 
@@ -142,6 +146,7 @@ def run(
     epoch: int | None = None,
     binary: str = "",
     timeout: int = TIMEOUT_SECONDS,
+    cpu_seconds: int = CPU_SECONDS,
 ) -> bytes:
     """Run pandoc with `args`, feeding `stdin`; return its stdout or raise ToolError.
 
@@ -153,7 +158,7 @@ def run(
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     program = binary or executable()
-    command = [*_limits(), program, *_RTS_OPTIONS]
+    command = [*_limits(cpu_seconds), program, *_RTS_OPTIONS]
     # --sandbox on every call: whatever a block, title or attribute says, pandoc reads no file
     # but those named here and fetches nothing (TOOLCHAIN.md, "Sanitizing and sandboxing").
     command += ["--fail-if-warnings", "--sandbox", *args] if args != ["--version"] else args

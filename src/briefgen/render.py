@@ -40,7 +40,6 @@ from briefgen.sanitize import Dropped, clean_page, sanitize_blocks
 from briefgen.typography import french_inlines, french_text, uses_french_spacing
 
 READER = pandoc.MARKDOWN_READER
-CITEPROC_INPUTS = ("bibliography", "csl", "link-citations", "suppress-bibliography", "references")
 EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
 
 
@@ -77,6 +76,26 @@ def dropped_problem(job: RenderJob, dropped: list[Dropped]) -> ProblemsError:
             )
         )
     return ProblemsError(problems)
+
+
+def name_headings(blocks: list[Any]) -> None:
+    """Give each heading without an identifier one of its own ("_h1", ...), in a namespace no
+    block and no template uses: left without, pandoc would make one from its text (with a table
+    of contents), and "#### Ref x" would take citeproc's anchor ref-x."""
+    count = 0
+    stack: list[Any] = list(blocks)
+    order: list[Any] = []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, dict):
+            if node.get("t") == "Header" and not node["c"][1][0]:
+                order.append(node)
+            stack[0:0] = [v for k, v in node.items() if k != "t"]
+        elif isinstance(node, list):
+            stack[0:0] = node
+    for node in order:
+        count += 1
+        node["c"][1][0] = f"_h{count}"
 
 
 def typst_language(locale: str) -> str:
@@ -348,13 +367,14 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
             "suppress-bibliography=false",
         ]
     document = _reading(job, args, scratch)
-    # Citeproc's inputs would otherwise leak into the outputs (a temporary path, a local CSL).
-    for key in CITEPROC_INPUTS:
-        document["meta"].pop(key, None)
+    # The document's metadata is briefgen's alone (job.metadata, below): nothing pandoc read or
+    # citeproc was given (a temporary path, a local CSL) reaches a writer or a template.
+    document["meta"] = {}
     images = frozenset(f.filename for f in job.figures)
     document["blocks"], dropped = sanitize_blocks(document["blocks"], images)
     if dropped:
         raise dropped_problem(job, dropped)
+    name_headings(pandoc.holding(document["blocks"], "Header"))
     if job.internal_marker:
         document["blocks"] = mark_internal(document["blocks"], job.internal_marker)
     document["meta"].update(json.loads(job.metadata))

@@ -123,17 +123,48 @@ def _limits(body: str, first_line: int) -> list[Finding]:
         )
         if len(findings) >= 10:
             break
-    if body.count("[") > MAX_BRACKETS:
-        position = _nth(body, "[", MAX_BRACKETS + 1)
-        findings.append(
-            Finding(
-                first_line + body.count("\n", 0, position),
-                f"the block has {body.count('['):,} square brackets; more than "
-                f"{MAX_BRACKETS:,} are refused (pandoc's reading of them would take minutes). "
-                "Split the block or remove the brackets.",
+    for mark, name in _BOUNDED_MARKS:
+        if body.count(mark) > MAX_BRACKETS:
+            position = _nth(body, mark, MAX_BRACKETS + 1)
+            findings.append(
+                Finding(
+                    first_line + body.count("\n", 0, position),
+                    f"the block has {body.count(mark):,} {name}; more than {MAX_BRACKETS:,} are "
+                    "refused (pandoc's reading of them would take minutes). Split the block or "
+                    "remove them.",
+                )
             )
-        )
+    findings.extend(_unclosed_fences(body, first_line))
     return findings
+
+
+# Characters whose runs pandoc's reader untangles in more than linear time.
+_BOUNDED_MARKS = (("[", "square brackets"), ("<", 'angle brackets "<"'), ("`", "backticks"))
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _unclosed_fences(body: str, first_line: int) -> list[Finding]:
+    """A code fence left open would swallow the next block of the brief (and could turn that
+    block's code into live links): every fence a block opens, it closes."""
+    fence = ""
+    opened = 0
+    for number, line in enumerate(body.split("\n")):
+        match = _FENCE_OPEN.match(line)
+        if not match:
+            continue
+        run = match.group(1)
+        if not fence:
+            fence, opened = run, number
+        elif run[0] == fence[0] and len(run) >= len(fence) and not line.strip()[len(run) :]:
+            fence = ""
+    if fence:
+        return [
+            Finding(
+                first_line + opened,
+                f'the code fence "{fence}" opened here is never closed; close it in this block.',
+            )
+        ]
+    return []
 
 
 def _character_kind(character: str) -> str:
@@ -257,7 +288,12 @@ def _definitions(env: dict[str, object], body: str, first_line: int) -> list[Fin
 
 
 # A link reference definition: up to three spaces, [label]: destination (CommonMark 4.7).
-_DEFINITION = re.compile(r"^( {0,3})\[((?:[^\]\\]|\\.)+)\]:", re.MULTILINE)
+# Also inside quotations and list items, at any indentation: pandoc reads a definition there as
+# one of the whole document's, so it must be scoped to its block like any other.
+_DEFINITION = re.compile(
+    r"^([ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[-+*]|\d+[.)])[ \t]+)?)\[((?:[^\]\\]|\\.)+)\]:",
+    re.MULTILINE,
+)
 _FENCE_LINE = re.compile(r"^ {0,3}(```|~~~)")
 
 
@@ -330,8 +366,14 @@ def _scope_footnotes(body: str, scope: str) -> str:
 
 
 _PANDOC_WARNING = re.compile(r"\[WARNING\] (.+?) at line (\d+),? column \d+")
+_UNLOCATED_WARNING = re.compile(
+    r"\[WARNING\] (.+?)(?: at \S+ line \d+,? column \d+)?$", re.MULTILINE
+)
+# How a process ended by its CPU limit shows: SIGXCPU or SIGKILL (negative: killed by signal).
+_OUT_OF_TIME = (-24, -9, 128 + 24, 128 + 9)
 # Pandoc's verdict on one block takes a fraction of a second; more means input built to stall.
-VERDICT_SECONDS = 20
+# CPU seconds (the kernel's limit): a loaded machine gives the same verdict as a quiet one.
+VERDICT_SECONDS = 10
 
 
 def pandoc_findings(body: str, first_line: int, block_id: str) -> list[Finding]:
@@ -348,20 +390,28 @@ def pandoc_findings(body: str, first_line: int, block_id: str) -> list[Finding]:
             args,
             body.encode("utf-8"),
             what=f"reading block {block_id}",
-            timeout=VERDICT_SECONDS,
+            timeout=VERDICT_SECONDS * 3,  # the CPU limit decides; this only if starved
+            cpu_seconds=VERDICT_SECONDS,
         )
     except ToolError as error:
-        if "no answer" in error.detail:
+        if "no answer" in error.detail or error.exit_code in _OUT_OF_TIME:
             return [
                 Finding(
                     first_line,
-                    f"pandoc could not read this block in {VERDICT_SECONDS} s; simplify its "
+                    f"pandoc could not read this block in {VERDICT_SECONDS} s of CPU; simplify its "
                     "markup (brackets, emphasis, nesting).",
                 )
             ]
         warnings = [
             Finding(first_line + int(m.group(2)) - 1, f"pandoc warns: {m.group(1)}.")
             for m in _PANDOC_WARNING.finditer(error.detail)
+        ]
+        # A warning from inside a quotation or a list names no line of the block: it is
+        # still the block's problem, said at its first line.
+        warnings += [
+            Finding(first_line, f"pandoc warns: {m.group(1)}.")
+            for m in _UNLOCATED_WARNING.finditer(error.detail)
+            if not _PANDOC_WARNING.match(m.group(0))
         ]
         if not warnings:
             raise
@@ -385,12 +435,14 @@ def pandoc_findings(body: str, first_line: int, block_id: str) -> list[Finding]:
         for item in dropped
     ]
     for identifier in _identifiers(kept):
-        if not identifier.startswith(f"{block_id}-"):
+        # Block ids have single hyphens only (project.SLUG), and so do the template's anchors
+        # (sec-1, fig-<block>, ref-<key>): "<block id>--" is a namespace no one else uses.
+        if not identifier.startswith(f"{block_id}--") or identifier == f"{block_id}--":
             findings.append(
                 Finding(
                     _line_of(lines, f"#{identifier}", first_line),
-                    f'the identifier "#{identifier}" must start with the block\'s id '
-                    f'("#{block_id}-..."), so that it is unique in every brief.',
+                    f'the identifier "#{identifier}" must start with the block\'s id and two '
+                    f'hyphens ("#{block_id}--..."), so that it is unique in every brief.',
                 )
             )
     return findings
