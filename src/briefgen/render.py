@@ -82,7 +82,6 @@ def name_headings(blocks: list[Any]) -> None:
     """Give each heading without an identifier one of its own ("_h1", ...), in a namespace no
     block and no template uses: left without, pandoc would make one from its text (with a table
     of contents), and "#### Ref x" would take citeproc's anchor ref-x."""
-    count = 0
     stack: list[Any] = list(blocks)
     order: list[Any] = []
     while stack:
@@ -93,8 +92,7 @@ def name_headings(blocks: list[Any]) -> None:
             stack[0:0] = [v for k, v in node.items() if k != "t"]
         elif isinstance(node, list):
             stack[0:0] = node
-    for node in order:
-        count += 1
+    for count, node in enumerate(order, 1):
         node["c"][1][0] = f"_h{count}"
 
 
