@@ -14,7 +14,7 @@ from briefgen.content import read_content
 from briefgen.datasets import load_data
 from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
 from briefgen.errors import Problem, ProblemsError, did_you_mean
-from briefgen.i18n import Strings, block_words, load_strings, qa_problems
+from briefgen.i18n import BlockState, Strings, block_state, block_words, load_strings, qa_problems
 from briefgen.model import Block, Content, Data, Recipe
 from briefgen.parsecache import translation_checks, translation_checks_cache
 from briefgen.project import Project, load_project
@@ -116,8 +116,16 @@ def load(root: Path) -> Loaded:
             continue
         for translation in content.locale(locale).values():
             original = source_blocks.get(translation.translation_of)
-            if original is not None:
+            if original is None:
+                continue
+            # A translation is compared with the source it was made from, never with a newer
+            # one: a stale translation is a state to report (its locale's briefs show the
+            # source text instead), not an error that stops every other locale's build.
+            state = block_state(original, translation)
+            if state.state == "current":
                 errors.extend(translation_checks(checked, original, translation, qa_problems))
+            else:
+                warnings.append(_stale_warning(state, translation))
     checked.save()
     for recipe in recipes.values():
         # With a source block unreadable, "selects no blocks" or "does not exist" would be a
@@ -147,6 +155,18 @@ def load(root: Path) -> Loaded:
         raise ProblemsError(errors, warnings)
     return Loaded(
         project, content, recipes, bibliography, tuple(sorted(set(warnings))), data, strings
+    )
+
+
+def _stale_warning(state: BlockState, translation: Block) -> Problem:
+    return Problem(
+        translation.path,
+        1,
+        f'the {translation.locale} translation of "{state.block_id}" is stale: {state.reason}; '
+        f"its briefs show the source text until it is translated again (briefgen i18n export "
+        f"--locale {translation.locale} --stale-only) or, for an edit that changes no meaning, "
+        f"marked so (briefgen i18n mark-minor {state.block_id}).",
+        "warning",
     )
 
 
