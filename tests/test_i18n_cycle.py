@@ -82,3 +82,27 @@ def test_a_source_edit_leaves_translations_stale_and_every_command_working(
         "national security, public safety, criminal investigations"
         in (shipped / "build/fr/full-report.md").read_text()
     )
+
+
+# --- 6. status for CI ----------------------------------------------------------------------
+
+
+def test_status_json_carries_qa_findings_and_usage_errors_exit_2(scenario) -> None:
+    project = scenario("translated")
+    args = ("--project", project, "i18n", "status")
+    translation = project / "content/fr/010-intro.md"
+    edit(translation, "Des caméras", "En 2020, des caméras")  # a number its source lacks
+    result = run_cli(*args, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    (found,) = report["problems"]
+    assert found["path"] == "content/fr/010-intro.md" and "2020" in found["message"]
+    assert report["locales"][0]["counts"]["current"] == 1
+    schema = json.loads((REPO / "docs/i18n-status.schema.json").read_text())
+    assert set(schema["required"]) == set(report)
+    # A project that does not load at all still gives JSON.
+    (project / "briefs/schools.yaml").write_text("title: [unclosed\n")
+    broken = run_cli(*args, "--format", "json")
+    assert broken.exit_code == 1 and json.loads(broken.stdout)["problems"]
+    assert run_cli(*args, "--fail-on", "stal").exit_code == 2
+    assert 'did you mean "stale"' in run_cli(*args, "--fail-on", "stal").stderr

@@ -36,6 +36,9 @@ class Loaded:
     warnings: tuple[Problem, ...]
     data: dict[str, Data]
     strings: Strings = field(default_factory=lambda: Strings({}, {}))
+    # With load(qa_apart=True): what translation QA found in current translations (for
+    # `i18n status`, which reports them rather than stopping on them).
+    qa: tuple[Problem, ...] = ()
 
     def data_for(self, locale: str) -> Data:
         """A locale's structured data, else the source locale's."""
@@ -43,8 +46,11 @@ class Loaded:
         return self.data.get(locale) or self.data.get(self.project.source_locale) or empty
 
 
-def load(root: Path) -> Loaded:
-    """Load and validate the project at `root`; raise ProblemsError carrying all errors found."""
+def load(root: Path, qa_apart: bool = False) -> Loaded:
+    """Load and validate the project at `root`; raise ProblemsError carrying all errors found.
+
+    With `qa_apart`, what translation QA finds is returned in `Loaded.qa` instead of raised.
+    """
     clear_folders()  # folders may have moved or become links since the last load
     project = load_project(root)
     errors: list[Problem] = []
@@ -56,6 +62,8 @@ def load(root: Path) -> Loaded:
             errors.extend(error.problems)
             return fallback
 
+    warnings: list[Problem] = []
+    qa: list[Problem] = []
     content, content_problems = read_content(project)
     errors.extend(content_problems)
     recipes: dict[str, Recipe] = attempt(lambda: load_recipes(project), {})
@@ -63,7 +71,9 @@ def load(root: Path) -> Loaded:
     data: dict[str, Data] = attempt(lambda: load_data(project), {})
     strings = attempt(lambda: load_strings(project), Strings({}, {}))
     errors.extend(strings.problems)
-    warnings: list[Problem] = []
+    # A string no translation has yet prints in the source language, as an untitled section
+    # does: a warning, so that a new string or a new locale never stops another locale's build.
+    warnings.extend(strings.gaps)
 
     blocks = content.all_blocks()
     errors.extend(_figure_problems(project, blocks))
@@ -123,7 +133,8 @@ def load(root: Path) -> Loaded:
             # source text instead), not an error that stops every other locale's build.
             state = block_state(original, translation)
             if state.state == "current":
-                errors.extend(translation_checks(checked, original, translation, qa_problems))
+                found = translation_checks(checked, original, translation, qa_problems)
+                (qa if qa_apart else errors).extend(found)
             else:
                 warnings.append(_stale_warning(state, translation))
     checked.save()
@@ -154,7 +165,14 @@ def load(root: Path) -> Loaded:
     if errors:
         raise ProblemsError(errors, warnings)
     return Loaded(
-        project, content, recipes, bibliography, tuple(sorted(set(warnings))), data, strings
+        project,
+        content,
+        recipes,
+        bibliography,
+        tuple(sorted(set(warnings))),
+        data,
+        strings,
+        tuple(sorted(set(qa))),
     )
 
 

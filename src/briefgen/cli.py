@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 EXIT_PROBLEMS = 1
 EXIT_TOOL = 2
+EXIT_USAGE = 2  # a command line that asks for something that does not exist
 
 
 class Context:
@@ -661,17 +662,29 @@ def i18n_status_command(
       briefgen i18n status --format json > status.json
       briefgen i18n status --locale zh-Hans --fail-on stale,missing
     """
-    from briefgen.i18n import failing, render_status_json, render_status_text
+    from briefgen.i18n import STATES, failing, render_status_json, render_status_text
     from briefgen.translate import status
 
     wanted = [s.strip() for s in fail_on.split(",") if s.strip()]
     for state in wanted:
-        if state not in ("stale", "missing"):
-            fail(f'--fail-on takes stale and missing, not "{state}".')
-    report, source = run(ctx, lambda: status(ctx.root, locales, briefs))
+        if state not in STATES[1:]:
+            fail(
+                f'--fail-on takes stale and missing, not "{state}"'
+                f"{did_you_mean(state, STATES[1:])}.",
+                EXIT_USAGE,
+            )
+    if fmt == "json":
+        # CI reads this output: it is JSON whatever happens, problems included.
+        try:
+            report, source, problems = status(ctx.root, locales, briefs)
+        except ProblemsError as error:
+            click.echo(render_status_json([], "", error.problems), nl=False)
+            sys.exit(EXIT_PROBLEMS)
+    else:
+        report, source, problems = run(ctx, lambda: status(ctx.root, locales, briefs))
     render = render_status_json if fmt == "json" else render_status_text
-    click.echo(render(report, source), nl=False)
-    if wanted and failing(report, wanted):
+    click.echo(render(report, source, problems), nl=False)
+    if problems or (wanted and failing(report, wanted)):
         sys.exit(EXIT_PROBLEMS)
 
 

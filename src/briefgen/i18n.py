@@ -160,6 +160,7 @@ class Strings:
     source: dict[str, str]
     by_locale: dict[str, dict[str, str]]
     problems: tuple[Problem, ...] = ()
+    gaps: tuple[Problem, ...] = ()  # warnings: catalogs or strings not translated yet
 
     def for_locale(self, locale: str) -> dict[str, str]:
         return {**self.source, **self.by_locale.get(locale, {})}
@@ -181,6 +182,7 @@ def load_strings(project: Project) -> Strings:
     """Read every locale's interface strings; report what is missing or unreadable."""
     root = project.root
     problems: list[Problem] = []
+    gaps: list[Problem] = []
     source_file = root / STRINGS_DIR / f"{project.source_locale}.yaml"
     source: dict[str, str] = {}
     if source_file.is_file():
@@ -194,12 +196,14 @@ def load_strings(project: Project) -> Strings:
         path = root / STRINGS_DIR / f"{locale}.po"
         rel = display_path(path, root)
         if not path.is_file():
-            problems.append(
+            gaps.append(
                 Problem(
                     rel,
                     0,
-                    f"the interface strings for {locale} are missing; create this catalog "
-                    f"(briefgen i18n export --locale {locale} gives a file to translate).",
+                    f"the interface strings for {locale} are missing; {locale} briefs print them "
+                    f"in the source language (briefgen i18n add-locale {locale} starts the "
+                    "catalog).",
+                    "warning",
                 )
             )
             continue
@@ -208,15 +212,17 @@ def load_strings(project: Project) -> Strings:
         by_locale[locale] = translations
         for key in source:
             if key not in translations:
-                problems.append(
+                gaps.append(
                     Problem(
                         rel,
                         0,
                         f'the string "{key}" ("{source[key]}") has no translation for {locale}; '
-                        f'add msgctxt "{key}" with its msgstr.',
+                        f'{locale} briefs print it in the source language: add msgctxt "{key}" '
+                        "with its msgstr.",
+                        "warning",
                     )
                 )
-    return Strings(source, by_locale, tuple(problems))
+    return Strings(source, by_locale, tuple(problems), tuple(gaps))
 
 
 def read_catalog(path: Path, rel: str, known: set[str]) -> tuple[dict[str, str], list[Problem]]:
@@ -358,8 +364,10 @@ class LocaleStatus:
     briefs: tuple[tuple[str, Scope], ...]
 
 
-def render_status_text(report: list[LocaleStatus], source_locale: str) -> str:
-    lines = []
+def render_status_text(
+    report: list[LocaleStatus], source_locale: str, problems: Iterable[Problem] = ()
+) -> str:
+    lines = [f"problem: {p}" for p in problems]
     for status in report:
         scope = status.scope
         counts = ", ".join(f"{scope.count(state)} {state}" for state in STATES)
@@ -387,12 +395,20 @@ def render_status_text(report: list[LocaleStatus], source_locale: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_status_json(report: list[LocaleStatus], source_locale: str) -> str:
+def render_status_json(
+    report: list[LocaleStatus], source_locale: str, problems: Iterable[Problem] = ()
+) -> str:
+    """The status as JSON (docs/i18n-status.schema.json). `problems` are what translation QA
+    found, or what stopped the project from loading (then `locales` is empty)."""
     import json
 
     payload = {
         "schema": STATUS_SCHEMA,
         "source_locale": source_locale,
+        "problems": [
+            {"path": p.path, "line": p.line, "message": p.message, "severity": p.severity}
+            for p in problems
+        ],
         "locales": [
             {
                 "locale": s.locale,

@@ -97,9 +97,10 @@ def _data_keys(brief: Brief) -> list[str]:
 
 def status(
     root: Path, locales: Sequence[str] = (), briefs: Sequence[str] = ()
-) -> tuple[list[LocaleStatus], str]:
-    """The translation state of each locale (and of each brief in it), and the source locale."""
-    loaded = load(root)
+) -> tuple[list[LocaleStatus], str, tuple[Problem, ...]]:
+    """The translation state of each locale (and of each brief in it), the source locale, and
+    what translation QA found in current translations (reported, not raised)."""
+    loaded = load(root, qa_apart=True)
     project = loaded.project
     for locale in locales:
         _check_locale(loaded, locale)
@@ -139,7 +140,7 @@ def status(
         else:
             scope = Scope(tuple(states.values()), tuple(sorted(data.items())), missing_strings)
         report.append(LocaleStatus(locale, scope, tuple(parts)))
-    return report, project.source_locale
+    return report, project.source_locale, loaded.qa
 
 
 # --- export ------------------------------------------------------------------------------
