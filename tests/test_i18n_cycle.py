@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, copy_project, run_cli
+from tests.conftest import REPO, copy_project, run_cli, tree_digest
 
 BIOMETRIC = "content/en/60-legal/070-biometric-consent.md"
 
@@ -106,3 +106,136 @@ def test_status_json_carries_qa_findings_and_usage_errors_exit_2(scenario) -> No
     assert broken.exit_code == 1 and json.loads(broken.stdout)["problems"]
     assert run_cli(*args, "--fail-on", "stal").exit_code == 2
     assert 'did you mean "stale"' in run_cli(*args, "--fail-on", "stal").stderr
+
+
+# --- 4. import trusts nothing --------------------------------------------------------------
+
+
+def export(project: Path, out: Path, locale: str, fmt: str = "po", *more: str) -> Path:
+    result = run_cli(
+        "--project", project, "i18n", "export", "--locale", locale, "--format", fmt,
+        "--out", out, *more,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (path,) = [p for p in out.iterdir() if p.name.endswith((".po", ".xlf"))]
+    return path
+
+
+def set_msgstr(path: Path, texts: dict[str, str]) -> None:
+    import polib
+
+    catalog = polib.pofile(str(path))
+    for entry in catalog:
+        if entry.msgctxt in texts:
+            entry.msgstr = texts.pop(entry.msgctxt)
+    assert not texts, texts
+    catalog.save()
+
+
+def test_a_block_with_a_figure_imports_from_po_its_long_hash_unwrapped(
+    shipped: Path, tmp_path: Path
+) -> None:
+    import polib
+
+    path = export(shipped, tmp_path / "x", "fr")
+    catalog = polib.pofile(str(path))
+    figure = next(e for e in catalog if "/figure.caption/" in e.msgctxt)
+    # polib wraps the four field hashes onto a second comment line.
+    assert figure.comment.splitlines()[1].startswith("figure.caption=")
+    before = tree_digest(shipped / "content")
+    result = run_cli("--project", shipped, "i18n", "import", path)
+    assert result.exit_code == 0, result.stderr
+    assert "stale:" not in result.stderr and "no source hash" not in result.stderr
+    assert tree_digest(shipped / "content") == before
+
+
+def test_an_english_paragraph_is_not_imported_as_chinese(shipped: Path, tmp_path: Path) -> None:
+    path = export(shipped, tmp_path / "x", "zh-Hans", "po", "--brief", "summary")
+    english = "Emotion recognition is a biometric technology that claims to read feelings."
+    set_msgstr(path, {"block/summary-overview/body/1": english})
+    before = tree_digest(shipped)
+    result = run_cli("--project", shipped, "i18n", "import", path)
+    assert result.exit_code == 1
+    assert (
+        "unit block/summary-overview/body/1: its text is mostly in Latin letters, not in the "
+        "script of the target language (Hans)"
+    ) in result.stderr
+    assert tree_digest(shipped) == before
+
+
+def test_a_file_named_for_one_locale_and_declaring_another_is_refused(
+    shipped: Path, tmp_path: Path
+) -> None:
+    path = export(shipped, tmp_path / "x", "fr", "po", "--brief", "summary")
+    renamed = path.rename(path.with_name("summary.zh-Hans.po"))
+    result = run_cli("--project", shipped, "i18n", "import", renamed)
+    assert result.exit_code == 1
+    assert 'its name says zh-Hans but the file declares "fr" as its target language' in (
+        result.stderr
+    )
+
+
+def test_import_runs_the_checks_of_check_and_a_copied_source_is_untranslated(
+    scenario, tmp_path: Path
+) -> None:
+    project = scenario("translated")
+    path = export(project, tmp_path / "x", "fr")
+    set_msgstr(
+        path,
+        {
+            "block/evidence/title/1": "Ce que l’étude a montré",
+            "block/evidence/body/1": "En 2019, les systèmes échouent sur 40 % des enfants <1/>.",
+        },
+    )
+    before = tree_digest(project)
+    result = run_cli("--project", project, "i18n", "import", path)
+    assert result.exit_code == 1
+    assert 'block/evidence: the number "2019" is not in its source' in result.stderr
+    assert tree_digest(project) == before
+    # The English copied into the target, as a CAT tool does for an untouched unit: not taken.
+    set_msgstr(
+        path,
+        {
+            "block/evidence/body/1": "The systems perform poorly on children's faces <1/>.",
+        },
+    )
+    result = run_cli("--project", project, "i18n", "import", path)
+    assert result.exit_code == 0, result.stderr
+    assert not (project / "content/fr/020-evidence.md").exists()
+
+
+def test_import_problems_sorted_by_line_numerically_capped_file_named_once(
+    shipped: Path, tmp_path: Path
+) -> None:
+    import polib
+
+    path = export(shipped, tmp_path / "x", "zh-Hans")
+    catalog = polib.pofile(str(path))
+    broken = [e for e in catalog if "<1/>" in e.msgid]
+    for entry in broken:
+        entry.msgstr = "没有占位符的译文。"
+    catalog.save()
+    result = run_cli("--project", shipped, "i18n", "import", path)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: /")]
+    numbers = [int(line.split(":")[2]) for line in lines]
+    assert numbers == sorted(numbers) and numbers[0] < 1000 < numbers[-1]
+    assert all(line.count(str(path)) == 1 for line in lines)
+    assert len(broken) > 100 and len(lines) == 100
+    note = result.stderr.splitlines()[-2]
+    assert note.startswith(f"note: {path}:") and "more problem(s) from here on" in note
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(scenario, tmp_path: Path) -> None:
+    project = scenario("translated")
+    path = tmp_path / "huge.fr.po"
+    path.write_bytes(b"# padding\n" * (2_200_000))
+    result = run_cli("--project", project, "i18n", "import", path)
+    assert result.exit_code == 1
+    assert "over the 20 MB an exchange file can be" in result.stderr
+
+
+def test_read_only_commands_do_not_say_they_wrote_nothing(scenario) -> None:
+    result = run_cli("--project", scenario("unknown-audience"), "check")
+    assert result.exit_code == 1
+    assert "nothing was written" not in result.stderr

@@ -92,19 +92,21 @@ def report(problems: tuple[Problem, ...]) -> None:
         )
 
 
-def run(ctx: Context, action: Callable[[], Any]) -> Any:
-    """Run a library call, turning its errors into messages and exit codes."""
+def run(ctx: Context, action: Callable[[], Any], writes: bool = True) -> Any:
+    """Run a library call, turning its errors into messages and exit codes. A command that
+    never writes (`writes=False`) does not say that it wrote nothing."""
     try:
         return action()
     except ProblemsError as error:
         report(error.problems)
         report(error.warnings)
         count = len(error.problems)
-        fail(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.")
+        found = f"{count} problem{'s' if count != 1 else ''} found"
+        fail(f"{found}; nothing was written." if writes else f"{found}.")
     except ToolError as error:
         if ctx.debug and error.command:
             click.echo(f"command: {error.command}", err=True)
-        fail(f"{error} Nothing was written.", EXIT_TOOL)
+        fail(f"{error} Nothing was written." if writes else str(error), EXIT_TOOL)
     except BriefgenError as error:
         fail(str(error))
     except KeyboardInterrupt:
@@ -338,7 +340,9 @@ def assemble_command(ctx: Context, brief: str, locale: str | None) -> None:
       briefgen assemble education --locale en > education.md
       pandoc --citeproc education.md -o education.html
     """
-    click.echo(run(ctx, lambda: assembled_markdown(ctx.root, brief, locale)), nl=False)
+    click.echo(
+        run(ctx, lambda: assembled_markdown(ctx.root, brief, locale), writes=False), nl=False
+    )
 
 
 def _comma_list(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -573,7 +577,7 @@ def verify_command(ctx: Context, folder: Path | None, internal: bool) -> None:
       briefgen verify --internal build-internal/
     """
     target = folder or ctx.root / ("build-internal" if internal else "build")
-    differences = run(ctx, lambda: verify(target, internal))
+    differences = run(ctx, lambda: verify(target, internal), writes=False)
     for line in differences:
         click.echo(click.style("error: ", fg="red") + line, err=True)
     if differences:
@@ -681,7 +685,7 @@ def i18n_status_command(
             click.echo(render_status_json([], "", error.problems), nl=False)
             sys.exit(EXIT_PROBLEMS)
     else:
-        report, source, problems = run(ctx, lambda: status(ctx.root, locales, briefs))
+        report, source, problems = run(ctx, lambda: status(ctx.root, locales, briefs), writes=False)
     render = render_status_json if fmt == "json" else render_status_text
     click.echo(render(report, source, problems), nl=False)
     if problems or (wanted and failing(report, wanted)):
@@ -948,7 +952,7 @@ def check_command(ctx: Context, strict: bool) -> None:
     Example:
       briefgen check --strict
     """
-    loaded = run(ctx, lambda: check_project(ctx.root))
+    loaded = run(ctx, lambda: check_project(ctx.root), writes=False)
     report(loaded.warnings)
     blocks = len(loaded.content.all_blocks())
     summary = (
@@ -991,7 +995,7 @@ def list_command(
     """
     from briefgen.find import Filters, find_blocks
 
-    loaded = run(ctx, lambda: load(ctx.root))
+    loaded = run(ctx, lambda: load(ctx.root), writes=False)
     project = loaded.project
     filters = Filters(audience, use_case, right, kind, locale, text)
     if what in ("briefs", "all"):
@@ -1001,7 +1005,7 @@ def list_command(
             use_cases = ", ".join(sorted(recipe.use_cases))
             click.echo(f"  {recipe.id:<24} {title}  [{recipe.audience}; {use_cases}]")
     if what in ("blocks", "all"):
-        rows = run(ctx, lambda: find_blocks(loaded, filters))
+        rows = run(ctx, lambda: find_blocks(loaded, filters), writes=False)
         click.secho(f"Blocks ({len(rows)}, {sum(r.words for r in rows):,} words)", bold=True)
         for row in rows:
             block = row.block
@@ -1032,8 +1036,8 @@ def show_command(ctx: Context, block: str) -> None:
     """
     from briefgen.find import describe_block
 
-    loaded = run(ctx, lambda: load(ctx.root))
-    report = run(ctx, lambda: describe_block(loaded, block))
+    loaded = run(ctx, lambda: load(ctx.root), writes=False)
+    report = run(ctx, lambda: describe_block(loaded, block), writes=False)
     found = report.block
     click.secho(printable(f"{found.id}: {found.title}"), bold=True)
     click.echo(f"  file:       {found.path}")

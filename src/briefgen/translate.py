@@ -8,18 +8,21 @@ import   validate the files, then write translated blocks, data entries and stri
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import babel
 import yaml
 
 from briefgen.assemble import Audience, assemble, select_blocks
 from briefgen.check import Loaded, load
 from briefgen.datasets import DATA_DIR, TRANSLATED_FIELDS, entry_hash, entry_texts
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
-from briefgen.exchange import SourceItem, export_po, export_xliff, import_file
+from briefgen.exchange import ImportResult, SourceItem, export_po, export_xliff, import_file
 from briefgen.i18n import (
     STRINGS_DIR,
     TRANSLATABLE,
@@ -29,6 +32,7 @@ from briefgen.i18n import (
     field_hash,
     field_texts,
     locale_states,
+    qa_problems,
     source_hashes,
 )
 from briefgen.model import Block, Brief, Company, Term
@@ -283,6 +287,12 @@ class Imported:
     skipped: tuple[str, ...]  # units not imported (fuzzy, needs review)
 
 
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # far above any real export; refuses a wrong file early
+MAX_IMPORT_PROBLEMS = 100  # the first hundred, then a count: fix these and run again
+_EXCHANGE_NAME = re.compile(r"\.([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\.(?:xlf|xliff|po)$")
+_LOCATED = re.compile(r"(?P<line>\d+): (?P<message>.*)", re.DOTALL)
+
+
 def import_files(root: Path, files: Sequence[Path]) -> Imported:
     """Validate every file, then write what they translate; nothing is written on a problem."""
     loaded = load(root)
@@ -291,34 +301,59 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
     problems: list[Problem] = []
     results = []
     for path in files:
+        name = str(path)
+        size = path.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    f"is {size / 1024 / 1024:.0f} MB, over the {MAX_IMPORT_BYTES // 1024 // 1024} "
+                    "MB an exchange file can be; import the file briefgen exported.",
+                )
+            )
+            continue
         data = path.read_bytes()
         locale = _peek_locale(data)
         if not locale:
             problems.append(
                 Problem(
-                    str(path),
+                    name,
                     0,
                     "is neither an XLIFF 1.2 nor a PO file from briefgen i18n export "
                     "(it names no target language).",
                 )
             )
             continue
-        if locale not in all_items:
-            if locale not in project.locales or locale == project.source_locale:
-                problems.append(
-                    Problem(
-                        str(path),
-                        0,
-                        f'the file is for "{locale}", not a translated locale of this project.',
-                    )
+        if locale not in project.locales or locale == project.source_locale:
+            problems.append(
+                Problem(
+                    name, 0, f'the file is for "{locale}", not a translated locale of this project.'
                 )
-                continue
+            )
+            continue
+        named = _EXCHANGE_NAME.search(path.name)
+        in_name = named.group(1).replace("_", "-") if named else ""
+        if in_name in project.locales and in_name != locale:
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    f'its name says {in_name} but the file declares "{locale}" as its target '
+                    "language; a file exported for one locale is imported into that locale only.",
+                )
+            )
+            continue
+        if locale not in all_items:
             all_items[locale] = {i.key: i for i in _items(loaded, locale, None, False)}
-        result = import_file(data, str(path), all_items[locale])
-        problems.extend(Problem(str(path), 0, message) for message in result.problems)
+        result = import_file(
+            data, name, all_items[locale], _own_script(locale), copies_untranslated=True
+        )
+        problems.extend(_located(name, message) for message in result.problems)
+        problems.extend(_qa_at_import(loaded, name, result))
         results.append((path, result))
     if problems:
-        raise ProblemsError(problems)
+        raise _capped(problems)
     files_out: dict[str, bytes] = {}
     stale: list[str] = []
     skipped: list[str] = []
@@ -363,6 +398,75 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
     }
     written = write_files(root, sorted(changed.items()))
     return Imported(tuple(w.relpath for w in written), tuple(stale), tuple(skipped))
+
+
+def _located(filename: str, message: str) -> Problem:
+    """A problem the exchange module wrote as `file:line: message`, as a Problem at that line
+    (sorted by its number, and the file named once)."""
+    rest = message.removeprefix(filename).removeprefix(":").lstrip()
+    if rest == message.lstrip():
+        return Problem(filename, 0, message)
+    located = _LOCATED.fullmatch(rest)
+    if located:
+        return Problem(filename, int(located["line"]), located["message"])
+    return Problem(filename, 0, rest)
+
+
+def _capped(problems: list[Problem]) -> ProblemsError:
+    """The first MAX_IMPORT_PROBLEMS problems, and a note (printed after them) of the rest."""
+    ordered = sorted(set(problems))
+    if len(ordered) <= MAX_IMPORT_PROBLEMS:
+        return ProblemsError(ordered)
+    rest = ordered[MAX_IMPORT_PROBLEMS:]
+    note = Problem(
+        rest[0].path,
+        rest[0].line,
+        f"and {len(rest)} more problem(s) from here on, {len(ordered)} in all; fix those shown "
+        "and run again.",
+        "note",
+    )
+    return ProblemsError(ordered[:MAX_IMPORT_PROBLEMS], [note])
+
+
+def _own_script(locale: str) -> str:
+    """The locale's script when it is not Latin (zh-Hans -> Hans, ja -> Jpan), else ""."""
+    parsed = babel.Locale.parse(locale, sep="-")
+    script = parsed.script
+    if not script:
+        likely = babel.core.get_global("likely_subtags").get(parsed.language, "")
+        script = babel.Locale.parse(likely).script if likely else None
+    return "" if script in (None, "Latn") else str(script)
+
+
+def _qa_at_import(loaded: Loaded, filename: str, result: ImportResult) -> list[Problem]:
+    """What `check` would find in each block this file translates (citations, links, numbers),
+    found now: an import that passes leaves a project that checks."""
+    from briefgen.content import read_block
+
+    project = loaded.project
+    source = loaded.content.locale(project.source_locale)
+    found: list[Problem] = []
+    for key, fields in sorted(result.translations.items()):
+        kind, _, block_id = key.partition("/")
+        if kind != "block" or block_id not in source:
+            continue
+        item_hash = _combined(source_hashes(source[block_id]))
+        item = SourceItem(key, {}, frozenset(), item_hash, {})
+        rel, data = _block_file(loaded, result.target_locale, block_id, fields, item)
+        locale_dir = project.root / "content" / result.target_locale
+        try:
+            block, _ = read_block(
+                project, result.target_locale, project.root / rel, locale_dir, data.decode()
+            )
+        except ProblemsError as error:
+            block = None
+            found.extend(Problem(filename, 0, f"{key}: {p.message}") for p in error.problems)
+        if block is None:
+            continue
+        translation = dataclasses.replace(block, translation_of=block_id)
+        for problem in qa_problems(source[block_id], translation):
+            found.append(Problem(filename, 0, f"{key}: {problem.message}"))
+    return found
 
 
 def _unchanged(existing: Block, fields: dict[str, str], item: SourceItem) -> bool:

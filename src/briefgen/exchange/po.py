@@ -11,6 +11,7 @@ from briefgen.exchange.inline import from_po, to_po
 from briefgen.exchange.model import FileContent, FileUnit, ItemUnits, Unit, unit_note
 
 HASH_PREFIX = "source_hash: "
+_HASH_WORDS = re.compile(r"(?:[\w.]+=[0-9a-f]+\s*)+")
 WRAP = 78  # polib's default, fixed here: the same items give the same bytes
 
 
@@ -140,9 +141,18 @@ def _read_entry(entry: polib.POEntry, filename: str) -> FileUnit:
     unit_id = entry.msgctxt or ""
     line = entry.linenum or 0
     source_hash = None
-    for comment in entry.comment.splitlines():
+    # polib wraps a long comment at WRAP columns: a block with a figure has four field hashes,
+    # which run on to the next comment lines. Those lines are `field=hash` words alone.
+    lines = iter(entry.comment.splitlines())
+    for comment in lines:
         if comment.startswith(HASH_PREFIX):
-            source_hash = comment.removeprefix(HASH_PREFIX).strip()
+            words = comment.removeprefix(HASH_PREFIX).split()
+            for more in lines:
+                if not _HASH_WORDS.fullmatch(more.strip()):
+                    break
+                words += more.split()
+            source_hash = " ".join(words)
+            break
     if entry.msgid_plural:
         problem = f"{filename}:{line}: unit {unit_id}: has plural forms; briefgen writes none."
         return FileUnit(unit_id, line, source_hash, "translated", problems=(problem,))
