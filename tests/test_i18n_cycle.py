@@ -239,3 +239,125 @@ def test_read_only_commands_do_not_say_they_wrote_nothing(scenario) -> None:
     result = run_cli("--project", scenario("unknown-audience"), "check")
     assert result.exit_code == 1
     assert "nothing was written" not in result.stderr
+
+
+# --- 2. a translation remembers its source -------------------------------------------------
+
+
+def test_the_shipped_memories_hold_every_current_translated_unit() -> None:
+    from briefgen.memory import read_memory
+
+    for locale in ("fr", "zh-Hans"):
+        memory = read_memory(REPO, locale)
+        assert "block/legal-biometric-data/body/1" in memory
+        assert any(key.startswith("string/") for key in memory)
+        assert any(key.startswith("data/companies/") for key in memory)
+    french = read_memory(REPO, "fr")["block/legal-biometric-data/body/1"]
+    assert "children aged 14 and under" in french.source
+    assert "enfants de 14 ans" in french.target
+
+
+def test_mark_current_all_on_the_shipped_project_changes_nothing(shipped: Path) -> None:
+    before = tree_digest(shipped)
+    for locale in ("fr", "zh-Hans"):
+        result = run_cli("--project", shipped, "i18n", "mark-current", "--locale", locale, "--all")
+        assert result.exit_code == 0, result.stderr
+    assert tree_digest(shipped) == before
+
+
+def test_a_stale_unit_is_exported_with_its_previous_source_for_review(
+    shipped: Path, tmp_path: Path
+) -> None:
+    import polib
+    from lxml import etree
+
+    edit(shipped / BIOMETRIC, "children aged 14 and under", "children aged 13 and under")
+    po_path = export(shipped, tmp_path / "po", "fr", "po", "--stale-only")
+    entries = {e.msgctxt: e for e in polib.pofile(str(po_path))}
+    changed = entries["block/legal-biometric-data/body/1"]
+    assert changed.fuzzy and "children aged 14" in changed.previous_msgid
+    assert "children aged 13" in changed.msgid and "enfants de 14 ans" in changed.msgstr
+    unchanged = entries["block/legal-biometric-data/body/2"]
+    assert not unchanged.fuzzy and unchanged.msgstr and not unchanged.previous_msgid
+    xliff_path = export(shipped, tmp_path / "xliff", "fr", "xliff", "--stale-only")
+    namespace = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
+    document = etree.parse(str(xliff_path))
+    unit = document.find(".//x:trans-unit[@id='block/legal-biometric-data/body/1']", namespace)
+    assert unit.find("x:target", namespace).get("state") == "needs-review-translation"
+    assert unit.get("approved") is None
+    old = unit.find("x:alt-trans", namespace)
+    assert "children aged 14" in "".join(old.find("x:source", namespace).itertext())
+    assert "enfants de 14 ans" in "".join(old.find("x:target", namespace).itertext())
+    # Imported as exported, the fuzzy unit is no translation: the block stays stale.
+    for path in (po_path, xliff_path):
+        result = run_cli("--project", shipped, "i18n", "import", path)
+        assert result.exit_code == 0, result.stderr
+        assert "block/legal-biometric-data/body/1: marked fuzzy or for review" in result.stderr
+        assert state_of(status_json(shipped), "fr", "legal-biometric-data") == "stale"
+    # The translator revises it and confirms: it is current, and the memory remembers 13.
+    catalog = polib.pofile(str(po_path))
+    for entry in catalog:
+        if entry.msgctxt == "block/legal-biometric-data/body/1":
+            entry.msgstr = entry.msgstr.replace("enfants de 14 ans", "enfants de 13 ans")
+            entry.flags.remove("fuzzy")
+            entry.previous_msgid = None
+            entry.previous_msgctxt = None
+    catalog.save()
+    result = run_cli("--project", shipped, "i18n", "import", po_path)
+    assert result.exit_code == 0, result.stderr
+    assert "translations/fr.tmx" in result.stdout
+    assert state_of(status_json(shipped), "fr", "legal-biometric-data") == "current"
+    memory = (shipped / "translations/fr.tmx").read_text()
+    assert "children aged 13 and under" in memory and "enfants de 13 ans" in memory
+    assert "children aged 14 and under" not in memory
+    assert run_cli("--project", shipped, "check").exit_code == 0
+
+
+def test_export_tmx_writes_the_memory_translate_toolkit_reads(
+    shipped: Path, tmp_path: Path
+) -> None:
+    from translate.storage import tmx
+
+    result = run_cli(
+        "--project", shipped, "i18n", "export", "--locale", "zh-Hans", "--format", "tmx",
+        "--out", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    store = tmx.tmxfile.parsestring((tmp_path / "zh-Hans.tmx").read_bytes())
+    units = {unit.getid(): unit for unit in store.units}
+    assert len(units) > 800
+    assert "block/legal-biometric-data/title/1" in units
+    assert units["block/legal-biometric-data/title/1"].target.startswith("生物")
+
+
+# --- 3. minor edits --------------------------------------------------------------------------
+
+
+def test_a_minor_edit_keeps_every_translation_current(shipped: Path) -> None:
+    edit(shipped / BIOMETRIC, "must be encrypted when", "must be encrypted, when")
+    assert run_cli("--project", shipped, "check", "--strict").exit_code == 1  # stale
+    result = run_cli("--project", shipped, "i18n", "mark-minor", "legal-biometric-data")
+    assert result.exit_code == 0, result.stderr
+    for path in (
+        "content/fr/60-legal/070-biometric-consent.md",
+        "content/zh-Hans/60-legal/070-biometric-consent.md",
+        "translations/fr.tmx",
+        "translations/zh-Hans.tmx",
+    ):
+        assert f"  {path}\n" in result.stdout
+    report = status_json(shipped)
+    assert state_of(report, "fr", "legal-biometric-data") == "current"
+    assert state_of(report, "zh-Hans", "legal-biometric-data") == "current"
+    assert "must be encrypted, when" in (shipped / "translations/fr.tmx").read_text()
+    assert run_cli("--project", shipped, "check", "--strict").exit_code == 0
+
+
+def test_an_edit_that_changes_a_number_is_not_minor(shipped: Path) -> None:
+    edit(shipped / BIOMETRIC, "children aged 14 and under", "children aged 13 and under")
+    before = tree_digest(shipped)
+    result = run_cli("--project", shipped, "i18n", "mark-minor", "legal-biometric-data")
+    assert result.exit_code == 1
+    assert 'the number "13" of its source' in result.stderr
+    assert "The edit of legal-biometric-data is not minor" in result.stderr
+    assert tree_digest(shipped) == before
+    assert "did you mean" in run_cli("--project", shipped, "i18n", "mark-minor", "legal-bio").stderr

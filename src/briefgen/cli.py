@@ -694,7 +694,14 @@ def i18n_status_command(
 
 @i18n_group.command("export")
 @click.option("--locale", required=True, metavar="L", help="The locale to translate into.")
-@click.option("--format", "fmt", type=Choice(["xliff", "po"]), default="xliff", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=Choice(["xliff", "po", "tmx"]),
+    default="xliff",
+    show_default=True,
+    help="tmx: the locale's translation memory (every translated unit and its source).",
+)
 @click.option("--brief", default=None, metavar="B", help="Only what this brief needs.")
 @click.option("--stale-only", is_flag=True, help="Only what is missing or out of date.")
 @click.option(
@@ -708,7 +715,8 @@ def i18n_status_command(
 def i18n_export_command(
     ctx: Context, locale: str, fmt: str, brief: str | None, stale_only: bool, out: Path
 ) -> None:
-    """Write an XLIFF 1.2 or PO file for a translator: blocks, data entries, strings.
+    """Write an XLIFF 1.2 or PO file for a translator: blocks, data entries, strings; or the
+    locale's translation memory as TMX 1.4b.
 
     \b
     Examples:
@@ -718,7 +726,8 @@ def i18n_export_command(
     from briefgen.translate import export
 
     path, count = run(ctx, lambda: export(ctx.root, locale, fmt, out.resolve(), brief, stale_only))
-    click.echo(f"wrote {path} ({count} items to translate)")
+    what = "translated units" if fmt == "tmx" else "items to translate"
+    click.echo(f"wrote {path} ({count} {what})")
 
 
 @i18n_group.command("import")
@@ -775,7 +784,32 @@ def i18n_mark_current_command(
     if not keys and not everything:
         fail("name the translations to mark (block ids, companies/<id>, glossary/<id>) or --all.")
     written = run(ctx, lambda: mark_current(ctx.root, locale, keys, everything))
-    click.echo(f"recorded the source of {len(written)} translation(s)")
+    click.echo(f"recorded the source of the translation(s) in {len(written)} file(s)")
+    for path in written:
+        click.echo(f"  {path}")
+
+
+@i18n_group.command("mark-minor")
+@click.argument("block_ids", nargs=-1, required=True, metavar="BLOCK_ID...")
+@click.pass_obj
+def i18n_mark_minor_command(ctx: Context, block_ids: tuple[str, ...]) -> None:
+    """Record that your edit of these source blocks changes no meaning (a typo, punctuation):
+    every locale's translation of them stays current.
+
+    Each translation's source_hash and its units in translations/<locale>.tmx take today's
+    source; no translated text changes. Refused where a translation would then lack a number,
+    a citation or a link of the source: such an edit is not minor.
+
+    \b
+    Example:
+      briefgen i18n mark-minor legal-biometric-data
+    """
+    from briefgen.translate import mark_minor
+
+    written = run(ctx, lambda: mark_minor(ctx.root, block_ids))
+    click.echo(f"recorded {', '.join(block_ids)} as a minor edit in {len(written)} file(s)")
+    for path in written:
+        click.echo(f"  {path}")
 
 
 @main.command("serve")

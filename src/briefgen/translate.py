@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from briefgen.check import Loaded, load
 from briefgen.datasets import DATA_DIR, TRANSLATED_FIELDS, entry_hash, entry_texts
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
 from briefgen.exchange import ImportResult, SourceItem, export_po, export_xliff, import_file
+from briefgen.exchange.model import item_fields, unit_id
 from briefgen.i18n import (
     STRINGS_DIR,
     TRANSLATABLE,
@@ -35,10 +36,18 @@ from briefgen.i18n import (
     qa_problems,
     source_hashes,
 )
+from briefgen.memory import (
+    Remembered,
+    memory_bytes,
+    memory_path,
+    read_memory,
+    replace_items,
+    same_text,
+)
 from briefgen.model import Block, Brief, Company, Term
 from briefgen.output import write_files
 
-EXCHANGE_FORMATS = ("xliff", "po")
+EXCHANGE_FORMATS = ("xliff", "po", "tmx")
 
 
 def _check_locale(loaded: Loaded, locale: str) -> None:
@@ -172,6 +181,19 @@ def _block_item(block: Block, translation: Block | None, briefs: Iterable[str]) 
     )
 
 
+def _previous(item: SourceItem, memory: Mapping[str, Remembered]) -> dict[str, tuple[str, str]]:
+    """The units of a stale item that the memory says were translated from another source."""
+    previous = {}
+    for field in item_fields(item):
+        for segment in field.segments:
+            ident = unit_id(item.key, field.name, segment.number)
+            remembered = memory.get(ident)
+            now = segment.inline.render(segment.inline.pieces)
+            if remembered is not None and not same_text(remembered.source, now):
+                previous[ident] = (remembered.source, remembered.target)
+    return previous
+
+
 def _combined(hashes: dict[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(hashes.items()))
 
@@ -209,12 +231,14 @@ def _items(loaded: Loaded, locale: str, brief: str | None, stale_only: bool) -> 
         list(uses) if brief else [b.id for b in sorted(source.values(), key=lambda b: b.order)]
     )
     items = []
+    memory = read_memory(project.root, locale)
     for block_id in block_ids:
         if stale_only and states[block_id].state == "current":
             continue
-        items.append(
-            _block_item(source[block_id], translated.get(block_id), uses.get(block_id, ()))
-        )
+        item = _block_item(source[block_id], translated.get(block_id), uses.get(block_id, ()))
+        if states[block_id].state == "stale":
+            item = dataclasses.replace(item, previous=_previous(item, memory))
+        items.append(item)
     data_states = loaded.data_for(locale).states
     source_data = loaded.data_for(project.source_locale)
     target_data = loaded.data_for(locale)
@@ -238,17 +262,19 @@ def _items(loaded: Loaded, locale: str, brief: str | None, stale_only: bool) -> 
     for key, text in sorted(strings.source.items()):
         if stale_only and key in have:
             continue
-        items.append(
-            SourceItem(
-                key=f"string/{key}",
-                fields={"text": text},
-                markdown_fields=frozenset(),
-                source_hash=_combined({"text": field_hash(text)}),
-                context={"string": key, "path": f"{STRINGS_DIR}/{locale}.po"},
-                translation={"text": have[key]} if key in have else None,
-            )
-        )
+        items.append(_string_item(locale, key, text, have.get(key)))
     return items
+
+
+def _string_item(locale: str, key: str, text: str, translation: str | None) -> SourceItem:
+    return SourceItem(
+        key=f"string/{key}",
+        fields={"text": text},
+        markdown_fields=frozenset(),
+        source_hash=_combined({"text": field_hash(text)}),
+        context={"string": key, "path": f"{STRINGS_DIR}/{locale}.po"},
+        translation={"text": translation} if translation is not None else None,
+    )
 
 
 def export(
@@ -265,9 +291,14 @@ def export(
     if brief:
         _check_brief(loaded, brief)
     if fmt not in EXCHANGE_FORMATS:
-        raise BriefgenError(f'--format must be xliff or po, not "{fmt}".')
-    items = _items(loaded, locale, brief, stale_only)
+        raise BriefgenError(f'--format must be xliff, po or tmx, not "{fmt}".')
     project = loaded.project
+    if fmt == "tmx":  # the whole memory: a CAT tool matches on it, whatever is sent to translate
+        memory = read_memory(project.root, locale)
+        name = f"{locale}.tmx"
+        write_files(out, [(name, memory_bytes(project.source_locale, locale, memory))])
+        return out / name, len(memory)
+    items = _items(loaded, locale, brief, stale_only)
     name = f"{brief or 'all'}.{locale}.{'xlf' if fmt == 'xliff' else 'po'}"
     if fmt == "xliff":
         data = export_xliff(items, project.source_locale, locale, original=brief or "all")
@@ -359,12 +390,16 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
     skipped: list[str] = []
     data_updates: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     string_updates: dict[str, dict[str, str]] = {}
+    remembered: dict[str, list[SourceItem]] = {}
     for _, result in results:
         locale = result.target_locale
         stale.extend(result.stale)
         skipped.extend(result.skipped)
         for key, fields in sorted(result.translations.items()):
             item = all_items[locale][key]
+            remembered.setdefault(locale, []).append(
+                dataclasses.replace(item, translation=fields, previous={})
+            )
             kind, _, ident = key.partition("/")
             if kind == "block":
                 existing = loaded.content.locale(locale).get(ident)
@@ -391,6 +426,9 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
         files_out[f"{STRINGS_DIR}/{locale}.po"] = catalog_bytes(
             locale, loaded.strings.source, merged
         )
+    for locale, items in sorted(remembered.items()):
+        memory = replace_items(read_memory(root, locale), items)
+        files_out[memory_path(locale)] = memory_bytes(project.source_locale, locale, memory)
     changed = {
         path: data
         for path, data in files_out.items()
@@ -546,17 +584,16 @@ def _data_file(
 def mark_current(
     root: Path, locale: str, keys: Sequence[str], everything: bool = False
 ) -> list[str]:
-    """Record in each named translation the hashes of its source as it is now.
+    """Record in each named translation the hashes of its source as it is now, and its units
+    in the locale's translation memory.
 
     For a translator who updated a block or a data entry by hand (import records hashes
     itself): it becomes current. Keys are block ids, or `companies/<id>` and `glossary/<id>`
     for data entries; `everything` takes every translation the locale has. Only `source_hash`
-    fields change.
+    fields change (a file whose hashes are already right is left as it is).
     """
     loaded = load(root)
     _check_locale(loaded, locale)
-    project = loaded.project
-    source = loaded.content.locale(project.source_locale)
     translated = loaded.content.locale(locale)
     data = loaded.data_for(locale)
     known_data = {k for k, state in data.states.items() if state != "missing"}
@@ -576,11 +613,35 @@ def mark_current(
             )
     if problems:
         raise ProblemsError(problems)
+    files = _marked_files(loaded, locale, wanted, strings=everything)
+    return [w.relpath for w in write_files(root, files)]
+
+
+def _marked_files(
+    loaded: Loaded, locale: str, wanted: Sequence[str], strings: bool = False
+) -> list[tuple[str, bytes]]:
+    """The files that record these translations as current: their source_hash, and the memory
+    (with every interface string the catalog translates, if `strings`)."""
+    root = loaded.project.root
+    project = loaded.project
+    source = loaded.content.locale(project.source_locale)
+    translated = loaded.content.locale(locale)
     files = []
+    items: list[SourceItem] = []
+    if strings:
+        have = loaded.strings.by_locale.get(locale, {})
+        items += [
+            _string_item(locale, key, text, have[key])
+            for key, text in sorted(loaded.strings.source.items())
+            if key in have
+        ]
     for key in wanted:
         if key not in translated:
             continue
         block = translated[key]
+        items.append(_block_item(source[key], block, ()))
+        if dict(block.source_hash) == source_hashes(source[key]):
+            continue
         text = (root / block.path).read_text("utf-8")
         _, front, body = text.split("---\n", 2)
         meta = yaml.safe_load(front) or {}
@@ -588,18 +649,84 @@ def mark_current(
         dumped = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
         files.append((block.path, f"---\n{dumped}---\n{body}".encode()))
     source_data = loaded.data_for(project.source_locale)
-    for name, kind, entries in (
-        ("companies", "companies", {c.id: c for c in source_data.companies}),
-        ("glossary", "terms", {t.id: t for t in source_data.terms}),
+    target_data = loaded.data_for(locale)
+    for name, kind, entries, targets in (
+        (
+            "companies",
+            "companies",
+            {c.id: c for c in source_data.companies},
+            {c.id: c for c in target_data.companies},
+        ),
+        (
+            "glossary",
+            "terms",
+            {t.id: t for t in source_data.terms},
+            {t.id: t for t in target_data.terms},
+        ),
     ):
         ids = {k.split("/", 1)[1] for k in wanted if k.startswith(f"{name}/")}
         if not ids:
             continue
+        for entry_id in sorted(ids):
+            if entry_id in entries and entry_id in targets:
+                items.append(_entry_item(kind, entries[entry_id], targets[entry_id]))
         rel = f"{DATA_DIR}/{locale}/{name}.yaml"
         current = yaml.safe_load((root / rel).read_text("utf-8")) or {}
+        changed = False
         for entry in current.get(kind, []):
             if isinstance(entry, dict) and entry.get("id") in ids:
-                entry["source_hash"] = entry_hash(kind, entries[entry["id"]])
-        dumped = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=100)
-        files.append((rel, dumped.encode()))
+                recorded = entry_hash(kind, entries[entry["id"]])
+                changed = changed or entry.get("source_hash") != recorded
+                entry["source_hash"] = recorded
+        if changed:
+            dumped = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=100)
+            files.append((rel, dumped.encode()))
+    memory = replace_items(read_memory(root, locale), items)
+    files.append((memory_path(locale), memory_bytes(project.source_locale, locale, memory)))
+    return files
+
+
+def mark_minor(root: Path, block_ids: Sequence[str]) -> list[str]:
+    """Record that the source edits of these blocks change no meaning (a typo, punctuation):
+    every locale's translation of them stays current. Each translation's source_hash and the
+    memory's source segments take today's source; the translation itself is not touched.
+
+    Refused for a translation that would then fail translation QA (a number, a citation or a
+    link of the source it lacks): such an edit changes what the translation must say.
+    """
+    loaded = load(root)
+    project = loaded.project
+    source = loaded.content.locale(project.source_locale)
+    problems = []
+    for block_id in block_ids:
+        if block_id not in source:
+            problems.append(
+                Problem(
+                    f"content/{project.source_locale}/",
+                    0,
+                    f'there is no block "{block_id}"{did_you_mean(block_id, source)}.',
+                )
+            )
+    if problems:
+        raise ProblemsError(problems)
+    files: list[tuple[str, bytes]] = []
+    for locale in project.locales:
+        if locale == project.source_locale:
+            continue
+        translated = loaded.content.locale(locale)
+        ids = [block_id for block_id in block_ids if block_id in translated]
+        for block_id in ids:
+            for problem in qa_problems(source[block_id], translated[block_id]):
+                problems.append(
+                    Problem(
+                        problem.path,
+                        problem.line,
+                        f"{problem.message} The edit of {block_id} is not minor: translate it "
+                        f"again (briefgen i18n export --locale {locale} --stale-only).",
+                    )
+                )
+        if ids:
+            files += _marked_files(loaded, locale, ids)
+    if problems:
+        raise ProblemsError(problems)
     return [w.relpath for w in write_files(root, files)]

@@ -48,13 +48,24 @@ def _entry(unit: Unit, item_units: ItemUnits) -> polib.POEntry:
     item = item_units.item
     comments = [HASH_PREFIX + item.source_hash, unit_note(unit, item, _tag_form)]
     path = item.context.get("path")
-    return polib.POEntry(
+    entry = polib.POEntry(
         msgctxt=unit.id,
         msgid=to_po(unit.segment.inline.pieces),
         msgstr=to_po(unit.target) if unit.target is not None else "",
         comment="\n".join(comments),
         occurrences=[(path, "")] if path else [],
     )
+    previous = unit.previous
+    if previous is not None:
+        # gettext's own way to show what changed: the source the translation was made from
+        # (`#| msgid`, which PO editors show as a diff), and the old translation marked fuzzy.
+        entry.previous_msgctxt = unit.id
+        entry.previous_msgid = to_po(previous.source.pieces)
+        if unit.target is not None:
+            entry.flags.append("fuzzy")
+        else:  # its placeholders no longer fit: shown, for the translator to start from
+            entry.comment += f"\nprevious translation: {previous.target_text}"
+    return entry
 
 
 def _tag_form(number: int, paired: bool) -> str:
