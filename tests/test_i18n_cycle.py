@@ -361,3 +361,48 @@ def test_an_edit_that_changes_a_number_is_not_minor(shipped: Path) -> None:
     assert "The edit of legal-biometric-data is not minor" in result.stderr
     assert tree_digest(shipped) == before
     assert "did you mean" in run_cli("--project", shipped, "i18n", "mark-minor", "legal-bio").stderr
+
+
+# --- 5. a new language in one command ------------------------------------------------------
+
+
+def test_a_new_locale_in_one_command_then_status_and_export_work(scenario, tmp_path: Path) -> None:
+    import polib
+
+    project = scenario("translated")
+    config = project / "briefgen.yaml"
+    config.write_text("# The project.\n" + config.read_text())
+    result = run_cli("--project", project, "i18n", "add-locale", "de")
+    assert result.exit_code == 0, result.stderr
+    text = config.read_text()
+    assert text.startswith("# The project.\n") and "available: [en, fr, de]" in text
+    catalog = polib.pofile(str(project / "templates/strings/de.po"))
+    assert catalog.metadata["Language"] == "de" and len(catalog) > 0
+    assert all(entry.msgstr == "" for entry in catalog)
+    report = status_json(project, "--locale", "de")
+    german = report["locales"][0]
+    assert german["counts"]["missing"] >= 2 and german["counts"]["current"] == 0
+    assert german["strings_missing"] and report["problems"] == []
+    check = run_cli("--project", project, "check")
+    assert check.exit_code == 0, check.stderr
+    assert 'the title "Cameras in classrooms" has no de text' in check.stderr
+    path = export(project, tmp_path / "x", "de")
+    assert "block/intro/body/1" in path.read_text()
+    assert run_cli("--project", project, "build", "--locale", "en").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("tag", "message"),
+    [
+        ("de_AT", "write one such as de, pt-BR or zh-Hant"),
+        ("xx-Nope", "is not a language tag Babel (CLDR) knows"),
+        ("zh-hant", 'write the language tag "zh-hant" as "zh-Hant"'),
+        ("fr", '"fr" is already a locale of this project'),
+    ],
+)
+def test_add_locale_refuses_a_bad_tag_and_writes_nothing(scenario, tag: str, message: str) -> None:
+    project = scenario("translated")
+    before = tree_digest(project)
+    result = run_cli("--project", project, "i18n", "add-locale", tag)
+    assert result.exit_code == 1 and message in result.stderr
+    assert tree_digest(project) == before

@@ -789,6 +789,27 @@ def i18n_mark_current_command(
         click.echo(f"  {path}")
 
 
+@i18n_group.command("add-locale")
+@click.argument("locale")
+@click.pass_obj
+def i18n_add_locale_command(ctx: Context, locale: str) -> None:
+    """Add a language: LOCALE (a BCP 47 tag Babel knows: de, pt-BR, zh-Hant) joins
+    briefgen.yaml's locales.available, and templates/strings/LOCALE.po starts with every
+    interface string to translate. Then `i18n status` and `i18n export` work for it.
+
+    \b
+    Example:
+      briefgen i18n add-locale de
+      briefgen i18n export --locale de --format po --out to-translate/
+    """
+    from briefgen.translate import add_locale
+
+    written = run(ctx, lambda: add_locale(ctx.root, locale))
+    click.echo(f"added {locale}:")
+    for path in written:
+        click.echo(f"  {path}")
+
+
 @i18n_group.command("mark-minor")
 @click.argument("block_ids", nargs=-1, required=True, metavar="BLOCK_ID...")
 @click.pass_obj

@@ -730,3 +730,88 @@ def mark_minor(root: Path, block_ids: Sequence[str]) -> list[str]:
     if problems:
         raise ProblemsError(problems)
     return [w.relpath for w in write_files(root, files)]
+
+
+# --- a new locale --------------------------------------------------------------------------
+
+_AVAILABLE_FLOW = re.compile(r"(\bavailable:\s*\[)([^\]\n]*?)(\s*\])")
+_AVAILABLE_BLOCK = re.compile(r"^(?P<indent>\s+)available:\s*(#.*)?$")
+
+
+def add_locale(root: Path, locale: str) -> list[str]:
+    """Add `locale` to briefgen.yaml's locales.available and start its interface-string
+    catalog (every source string, msgstr empty). Everything is checked before anything is
+    written. Its blocks, data and titles are then missing, which `status` and `export` list.
+    """
+    from briefgen.project import PROJECT_FILE
+
+    try:
+        parsed = babel.Locale.parse(locale, sep="-")
+    except (ValueError, babel.UnknownLocaleError) as error:
+        raise BriefgenError(
+            f'"{locale}" is not a language tag Babel (CLDR) knows ({error}); write one such as '
+            "de, pt-BR or zh-Hant."
+        ) from None
+    canonical = "-".join(
+        part for part in (parsed.language, parsed.script, parsed.territory) if part
+    )
+    if canonical != locale:
+        raise BriefgenError(f'write the language tag "{locale}" as "{canonical}".')
+    loaded = load(root)
+    project = loaded.project
+    if locale in project.locales:
+        raise BriefgenError(f'"{locale}" is already a locale of this project (briefgen.yaml).')
+    path = root / PROJECT_FILE
+    text = path.read_text("utf-8")
+    edited = _with_locale(text, locale)
+    # The edit is a line edit (comments and layout kept); it must read back as the same file
+    # with one locale more, or nothing is written.
+    before = yaml.safe_load(text)
+    expected = {
+        **before,
+        "locales": {**before["locales"], "available": [*before["locales"]["available"], locale]},
+    }
+    if edited is None or yaml.safe_load(edited) != expected:
+        raise BriefgenError(
+            f"cannot find where to add {locale} in {PROJECT_FILE}: add it to "
+            "locales.available by hand, then run this again to start its catalog."
+        )
+    catalog = f"{STRINGS_DIR}/{locale}.po"
+    files = [(PROJECT_FILE, edited.encode())]
+    if not (root / catalog).exists():
+        files.append((catalog, catalog_bytes(locale, loaded.strings.source, {})))
+    return [w.relpath for w in write_files(root, files)]
+
+
+def _with_locale(text: str, locale: str) -> str | None:
+    """briefgen.yaml with `locale` appended to locales.available (`available: [en, fr]`, in a
+    block or a flow mapping, or a block list under `available:`), or None if not found. The
+    caller checks the result by parsing it."""
+    flows = list(_AVAILABLE_FLOW.finditer(text))
+    if len(flows) == 1:
+        match = flows[0]
+        items = match.group(2).strip()
+        joined = f"{match.group(2)}, {locale}" if items else locale
+        return text[: match.start(2)] + joined + text[match.end(2) :]
+    lines = text.split("\n")
+    in_locales = False
+    for index, line in enumerate(lines):
+        if re.match(r"^locales:\s*(#.*)?$", line):
+            in_locales = True
+            continue
+        if in_locales and line and not line[0].isspace() and not line.startswith("#"):
+            return None  # the next top-level key: available was not found
+        if not in_locales or not _AVAILABLE_BLOCK.match(line):
+            continue
+        last = index
+        for later in range(index + 1, len(lines)):
+            if re.match(r"^\s+-\s", lines[later]):
+                last = later
+            elif lines[later].strip() and not lines[later].strip().startswith("#"):
+                break
+        dash = re.match(r"^(\s+-\s+)", lines[last])
+        if dash is None:
+            return None
+        lines.insert(last + 1, f"{dash.group(1)}{locale}")
+        return "\n".join(lines)
+    return None
