@@ -406,3 +406,29 @@ def test_add_locale_refuses_a_bad_tag_and_writes_nothing(scenario, tag: str, mes
     result = run_cli("--project", project, "i18n", "add-locale", tag)
     assert result.exit_code == 1 and message in result.stderr
     assert tree_digest(project) == before
+
+
+def test_a_stale_export_validates_against_the_xliff_1_2_strict_schema(
+    shipped: Path, tmp_path: Path
+) -> None:
+    from typing import Any
+
+    from lxml import etree
+
+    schemas = REPO / "tests/schemas"
+
+    class LocalSchemas(etree.Resolver):
+        def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+            if system_url == "http://www.w3.org/2001/xml.xsd":
+                return self.resolve_filename(str(schemas / "xml.xsd"), context)
+            return None
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(LocalSchemas())
+    schema = etree.XMLSchema(etree.parse(str(schemas / "xliff-core-1.2-strict.xsd"), parser))
+    edit(shipped / BIOMETRIC, "children aged 14 and under", "children aged 13 and under")
+    edit(shipped / BIOMETRIC, "and significant public interest.", "[@ainow2019].")
+    path = export(shipped, tmp_path / "x", "zh-Hans", "xliff", "--stale-only")
+    document = etree.parse(str(path))
+    assert schema.validate(document), schema.error_log
+    assert len(document.findall(".//{*}alt-trans")) == 2
