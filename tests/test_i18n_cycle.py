@@ -432,3 +432,17 @@ def test_a_stale_export_validates_against_the_xliff_1_2_strict_schema(
     document = etree.parse(str(path))
     assert schema.validate(document), schema.error_log
     assert len(document.findall(".//{*}alt-trans")) == 2
+
+
+def test_an_edit_to_one_paragraph_stales_only_that_unit(shipped: Path) -> None:
+    edit(shipped / BIOMETRIC, "children aged 14 and under", "children aged 13 and under")
+    report = status_json(shipped, "--locale", "fr")
+    block = next(b for b in report["locales"][0]["blocks"] if b["id"] == "legal-biometric-data")
+    assert block["state"] == "stale" and block["stale_units"] == ["body/1"]
+    paragraph = (shipped / BIOMETRIC).read_text().split("---\n", 2)[2].split("\n\n")[0]
+    assert block["words"] == len(paragraph.split())
+    text = run_cli("--project", shipped, "i18n", "status", "--locale", "fr").stdout
+    assert (
+        "legal-biometric-data: its source changed since it was translated (body; units body/1)"
+        in text
+    )

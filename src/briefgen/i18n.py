@@ -98,12 +98,16 @@ class BlockState:
     changed: tuple[str, ...] = ()  # for stale: the source fields changed since translation
     words: int = 0  # source words to translate (missing: all; stale: the changed fields)
     untracked: bool = False  # stale because no source_hash was recorded
+    # For stale: the units (exchange ids, e.g. body/2) whose source changed, when the
+    # translation memory knows what each was translated from; () when it does not.
+    units: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
         if self.untracked:
             return "it does not record the source it was translated from (source_hash)"
-        return f"its source changed since it was translated ({', '.join(self.changed)})"
+        units = f"; units {', '.join(self.units)}" if self.units else ""
+        return f"its source changed since it was translated ({', '.join(self.changed)}{units})"
 
 
 def block_state(source: Block, translation: Block | None) -> BlockState:
@@ -348,6 +352,7 @@ class Scope:
                     "source": s.source_path,
                     "path": s.path or None,
                     "changed": list(s.changed),
+                    "stale_units": list(s.units),
                     "words": s.words,
                 }
                 for s in self.states

@@ -27,9 +27,11 @@ from briefgen.exchange.model import item_fields, unit_id
 from briefgen.i18n import (
     STRINGS_DIR,
     TRANSLATABLE,
+    BlockState,
     LocaleStatus,
     Scope,
     catalog_bytes,
+    count_words,
     field_hash,
     field_texts,
     locale_states,
@@ -122,7 +124,7 @@ def status(
     targets = list(locales) or [c for c in project.locales if c != project.source_locale]
     report = []
     for locale in targets:
-        states = locale_states(loaded.content, project, locale)
+        states = _unit_states(loaded, locale, locale_states(loaded.content, project, locale))
         data = loaded.data_for(locale).states
         missing_strings = tuple(loaded.strings.missing(locale))
         recipe_ids = list(briefs) or [
@@ -154,6 +156,34 @@ def status(
             scope = Scope(tuple(states.values()), tuple(sorted(data.items())), missing_strings)
         report.append(LocaleStatus(locale, scope, tuple(parts)))
     return report, project.source_locale, loaded.qa
+
+
+def _unit_states(
+    loaded: Loaded, locale: str, states: dict[str, BlockState]
+) -> dict[str, BlockState]:
+    """Stale blocks narrowed to the units whose source changed, where the translation memory
+    says what each unit was translated from: their words are what is left to translate."""
+    memory = read_memory(loaded.project.root, locale)
+    source = loaded.content.locale(loaded.project.source_locale)
+    translated = loaded.content.locale(locale)
+    narrowed = dict(states)
+    for block_id, state in states.items():
+        if state.state != "stale" or state.untracked:
+            continue
+        item = _block_item(source[block_id], translated.get(block_id), ())
+        if not any(key.startswith(f"{item.key}/") for key in memory):
+            continue
+        units, words = [], 0
+        for field in item_fields(item):
+            for segment in field.segments:
+                ident = unit_id(item.key, field.name, segment.number)
+                remembered = memory.get(ident)
+                text = segment.inline.render(segment.inline.pieces)
+                if remembered is None or not same_text(remembered.source, text):
+                    units.append(ident.removeprefix(f"{item.key}/"))
+                    words += count_words(text)
+        narrowed[block_id] = dataclasses.replace(state, units=tuple(units), words=words)
+    return narrowed
 
 
 # --- export ------------------------------------------------------------------------------
