@@ -446,3 +446,21 @@ def test_an_edit_to_one_paragraph_stales_only_that_unit(shipped: Path) -> None:
         "legal-biometric-data: its source changed since it was translated (body; units body/1)"
         in text
     )
+
+
+def test_a_repeated_segment_is_offered_prefilled_for_review(shipped: Path, tmp_path: Path) -> None:
+    import polib
+
+    paragraph = (shipped / BIOMETRIC).read_text().split("---\n", 2)[2].split("\n\n")[0]
+    (shipped / "content/en/60-legal/071-repeat.md").write_text(
+        "---\nid: legal-repeat\ntitle: A repeat\nkind: legal\naudiences: all\nuse_cases: all\n"
+        f"---\n{paragraph}\n\nA sentence never translated anywhere before today.\n"
+    )
+    path = export(shipped, tmp_path / "po", "fr", "po", "--stale-only")
+    entries = {e.msgctxt: e for e in polib.pofile(str(path))}
+    repeated = entries["block/legal-repeat/body/1"]
+    assert repeated.fuzzy and "enfants de 14 ans" in repeated.msgstr
+    assert "translated so in block/legal-biometric-data/body/1" in repeated.comment
+    assert entries["block/legal-repeat/body/2"].msgstr == ""
+    xliff = export(shipped, tmp_path / "xliff", "fr", "xliff", "--stale-only").read_text()
+    assert 'state="needs-review-translation">Les informations biométriques' in xliff

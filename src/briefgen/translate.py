@@ -224,6 +224,24 @@ def _previous(item: SourceItem, memory: Mapping[str, Remembered]) -> dict[str, t
     return previous
 
 
+def _repeats(
+    item: SourceItem,
+    memory: Mapping[str, Remembered],
+    by_source: Mapping[str, tuple[str, str]],
+) -> dict[str, tuple[str, str]]:
+    """Units with no translation of their own whose source was translated in another unit."""
+    repeats = {}
+    for field in item_fields(item):
+        for segment in field.segments:
+            ident = unit_id(item.key, field.name, segment.number)
+            if ident in memory or ident in item.previous:
+                continue
+            text = " ".join(segment.inline.render(segment.inline.pieces).split())
+            if text in by_source and by_source[text][0] != ident:
+                repeats[ident] = by_source[text]
+    return repeats
+
+
 def _combined(hashes: dict[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(hashes.items()))
 
@@ -262,12 +280,15 @@ def _items(loaded: Loaded, locale: str, brief: str | None, stale_only: bool) -> 
     )
     items = []
     memory = read_memory(project.root, locale)
+    by_source = {" ".join(m.source.split()): (key, m.target) for key, m in sorted(memory.items())}
     for block_id in block_ids:
         if stale_only and states[block_id].state == "current":
             continue
         item = _block_item(source[block_id], translated.get(block_id), uses.get(block_id, ()))
         if states[block_id].state == "stale":
             item = dataclasses.replace(item, previous=_previous(item, memory))
+        if states[block_id].state != "current":
+            item = dataclasses.replace(item, repeats=_repeats(item, memory, by_source))
         items.append(item)
     data_states = loaded.data_for(locale).states
     source_data = loaded.data_for(project.source_locale)

@@ -25,6 +25,10 @@ class SourceItem:
     # (the source segment then, its translation), both Markdown. They are exported for review
     # with the previous source shown, never as translated.
     previous: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    # Untranslated units whose source repeats a segment translated elsewhere (translation
+    # memory): unit id -> (the unit translated so, its translation as Markdown). Offered
+    # pre-filled for review, never as translated.
+    repeats: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ class Unit:
     # A unit whose source changed since it was translated: `target` (if the old translation
     # fits today's placeholders) is to be reviewed, and what it was translated from is kept.
     previous: Previous | None = None
+    repeat_of: str = ""  # the unit whose translation `target` repeats, for review
+
+    @property
+    def for_review(self) -> bool:
+        return self.previous is not None or bool(self.repeat_of)
 
     @property
     def placeholders(self) -> Mapping[int, Placeholder]:
@@ -126,7 +135,14 @@ def plan(items: Sequence[SourceItem]) -> list[ItemUnits]:
                 if ident in item.previous:
                     units.append(_review_unit(ident, field, segment, *item.previous[ident]))
                     continue
-                units.append(Unit(ident, field, segment, targets.get(segment.number)))
+                target = targets.get(segment.number)
+                if target is None and ident in item.repeats:
+                    other, text = item.repeats[ident]
+                    repeated = _renumber(segment.inline, scan_segment(field, text))
+                    if repeated is not None:
+                        units.append(Unit(ident, field, segment, repeated, repeat_of=other))
+                        continue
+                units.append(Unit(ident, field, segment, target))
         if units:
             planned.append(ItemUnits(item, fields, tuple(units)))
     return planned

@@ -55,6 +55,9 @@ def _entry(unit: Unit, item_units: ItemUnits) -> polib.POEntry:
         comment="\n".join(comments),
         occurrences=[(path, "")] if path else [],
     )
+    if unit.repeat_of:  # the same source, translated elsewhere: a proposal, not a translation
+        entry.flags.append("fuzzy")
+        entry.comment += f"\nthe same source is translated so in {unit.repeat_of}; review it"
     previous = unit.previous
     if previous is not None:
         # gettext's own way to show what changed: the source the translation was made from

@@ -86,13 +86,13 @@ def _write_unit(group: etree._Element, unit: Unit, item: SourceItem) -> None:
     trans_unit = _sub(group, "trans-unit", id=unit.id)
     trans_unit.set(_q("space", XML), "preserve")
     previous = unit.previous
-    if unit.target is not None and previous is None:
+    if unit.target is not None and not unit.for_review:
         # translate-toolkit (and so Weblate) takes a target without approved="yes" as fuzzy.
         trans_unit.set("approved", "yes")
     _fill(_sub(trans_unit, "source"), unit.segment.inline.pieces, unit.placeholders)
     if unit.target is not None:
         # A translation of an older source is offered for review, never as final.
-        state = "translated" if previous is None else "needs-review-translation"
+        state = "needs-review-translation" if unit.for_review else "translated"
         _fill(_sub(trans_unit, "target", state=state), unit.target, unit.placeholders)
     if previous is not None:
         # What the unit was translated from, and that translation: a CAT tool shows the
@@ -104,6 +104,8 @@ def _write_unit(group: etree._Element, unit: Unit, item: SourceItem) -> None:
         else:
             _sub(alternative, "target").text = previous.target_text
     note = unit_note(unit, item, lambda number, paired: f"placeholder {number}")
+    if unit.repeat_of:
+        note += f"\nthe same source is translated so in {unit.repeat_of}; review it"
     _sub(trans_unit, "note", **{"from": "briefgen"}).text = note
 
 
