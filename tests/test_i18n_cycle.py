@@ -383,6 +383,11 @@ def test_a_new_locale_in_one_command_then_status_and_export_work(scenario, tmp_p
     german = report["locales"][0]
     assert german["counts"]["missing"] >= 2 and german["counts"]["current"] == 0
     assert german["strings_missing"] and report["problems"] == []
+    assert german["titles_missing"] == [
+        "briefs/schools.yaml: title",
+        "briefs/schools.yaml: section 1 title",
+        "briefs/schools.yaml: section 2 title",
+    ]
     check = run_cli("--project", project, "check")
     assert check.exit_code == 0, check.stderr
     assert 'the title "Cameras in classrooms" has no de text' in check.stderr

@@ -325,12 +325,14 @@ class Scope:
     states: tuple[BlockState, ...]
     data: tuple[tuple[str, str], ...] = ()  # ("companies/<id>", state)
     strings_missing: tuple[str, ...] = ()
+    # Titles with no text in the locale: "briefs/summary.yaml: title", "briefgen.yaml: name".
+    titles_missing: tuple[str, ...] = ()
 
     def count(self, state: str) -> int:
         blocks = sum(1 for s in self.states if s.state == state)
         data = sum(1 for _, s in self.data if s == state)
-        strings = len(self.strings_missing) if state == "missing" else 0
-        return blocks + data + strings
+        missing = len(self.strings_missing) + len(self.titles_missing)
+        return blocks + data + (missing if state == "missing" else 0)
 
     @property
     def words(self) -> int:
@@ -359,6 +361,7 @@ class Scope:
             ],
             "data": [{"id": key, "state": state} for key, state in self.data],
             "strings_missing": list(self.strings_missing),
+            "titles_missing": list(self.titles_missing),
         }
 
 
@@ -387,6 +390,8 @@ def render_status_text(
                 lines.append(f"  {entry_state}: data entry {key}")
         for key in scope.strings_missing:
             lines.append(f"  missing: interface string {key}")
+        for title in scope.titles_missing:
+            lines.append(f"  missing: {title}")
         for brief, part in status.briefs:
             if part.complete:
                 lines.append(f"  brief {brief}: complete")

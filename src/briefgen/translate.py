@@ -153,9 +153,31 @@ def status(
                 missing_strings,
             )
         else:
-            scope = Scope(tuple(states.values()), tuple(sorted(data.items())), missing_strings)
+            scope = Scope(
+                tuple(states.values()),
+                tuple(sorted(data.items())),
+                missing_strings,
+                _titles_missing(loaded, locale),
+            )
         report.append(LocaleStatus(locale, scope, tuple(parts)))
     return report, project.source_locale, loaded.qa
+
+
+def _titles_missing(loaded: Loaded, locale: str) -> tuple[str, ...]:
+    """The titles a locale has no text for: recipes' titles, subtitles and section titles, and
+    the project's name and publisher (briefs print them in the source language)."""
+    project = loaded.project
+    missing = []
+    # A name given as plain text is the same in every locale; a mapping is translated.
+    if len(project.names) > 1 and locale not in project.names:
+        missing.append("briefgen.yaml: name")
+    if len(project.publishers) > 1 and locale not in project.publishers:
+        missing.append("briefgen.yaml: publisher")
+    for recipe in sorted(loaded.recipes.values(), key=lambda r: r.path):
+        texts = [("title", recipe.title), ("subtitle", recipe.subtitle)]
+        texts += [(f"section {n} title", s.title) for n, s in enumerate(recipe.sections, 1)]
+        missing += [f"{recipe.path}: {what}" for what, text in texts if text and locale not in text]
+    return tuple(missing)
 
 
 def _unit_states(
@@ -477,14 +499,25 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
         files_out[f"{STRINGS_DIR}/{locale}.po"] = catalog_bytes(
             locale, loaded.strings.source, merged
         )
-    for locale, items in sorted(remembered.items()):
-        memory = replace_items(read_memory(root, locale), items)
-        files_out[memory_path(locale)] = memory_bytes(project.source_locale, locale, memory)
     changed = {
         path: data
         for path, data in files_out.items()
         if not (root / path).is_file() or (root / path).read_bytes() != data
     }
+    for locale, items in sorted(remembered.items()):
+        # A file imported back unchanged, into a project with no memory yet, changes no byte:
+        # the memory starts with the first import that changes a translation.
+        if not (root / memory_path(locale)).is_file() and not any(
+            path.startswith((f"content/{locale}/", f"{DATA_DIR}/{locale}/"))
+            or path == f"{STRINGS_DIR}/{locale}.po"
+            for path in changed
+        ):
+            continue
+        memory = replace_items(read_memory(root, locale), items)
+        data = memory_bytes(project.source_locale, locale, memory)
+        rel = memory_path(locale)
+        if not (root / rel).is_file() or (root / rel).read_bytes() != data:
+            changed[rel] = data
     written = write_files(root, sorted(changed.items()))
     return Imported(tuple(w.relpath for w in written), tuple(stale), tuple(skipped))
 
