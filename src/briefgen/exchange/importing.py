@@ -67,8 +67,8 @@ def import_content(
     """Check `content` (a file as read) against `items` and rebuild what it translates.
 
     `script` is the target locale's own script (ISO 15924, e.g. Hans) when it is not Latin: a
-    unit whose letters are mostly Latin is then refused (a paragraph left in English, or pasted
-    from another language's file, is not a translation). With `copies_untranslated`, a unit
+    unit written mostly in Latin words is then refused (a paragraph left in English, or pasted
+    from another language's file, is not a translation; see _mostly_latin). With `copies_untranslated`, a unit
     identical to its source is taken as untranslated (see _copied_source).
     """
     problems = list(content.problems)
