@@ -68,8 +68,9 @@ def import_content(
 
     `script` is the target locale's own script (ISO 15924, e.g. Hans) when it is not Latin: a
     unit written mostly in Latin words is then refused (a paragraph left in English, or pasted
-    from another language's file, is not a translation; see _mostly_latin). With `copies_untranslated`, a unit
-    identical to its source is taken as untranslated (see _copied_source).
+    from another language's file, is not a translation; see _mostly_latin). With
+    `copies_untranslated`, a unit identical to its source is taken as untranslated (see
+    _copied_source).
     """
     problems = list(content.problems)
     forms = XLIFF_FORMS if content.format == "XLIFF" else PO_FORMS
