@@ -577,12 +577,12 @@ def _qa_at_import(loaded: Loaded, filename: str, result: ImportResult) -> list[P
         rel, data = _block_file(loaded, result.target_locale, block_id, fields, item)
         locale_dir = project.root / "content" / result.target_locale
         try:
-            block, _ = read_block(
+            block, read = read_block(
                 project, result.target_locale, project.root / rel, locale_dir, data.decode()
             )
         except ProblemsError as error:
-            block = None
-            found.extend(Problem(filename, 0, f"{key}: {p.message}") for p in error.problems)
+            block, read = None, list(error.problems)
+        found.extend(Problem(filename, 0, f"{key}: {p.message}") for p in read)
         if block is None:
             continue
         translation = dataclasses.replace(block, translation_of=block_id)
