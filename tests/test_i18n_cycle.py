@@ -469,3 +469,29 @@ def test_a_repeated_segment_is_offered_prefilled_for_review(shipped: Path, tmp_p
     assert entries["block/legal-repeat/body/2"].msgstr == ""
     xliff = export(shipped, tmp_path / "xliff", "fr", "xliff", "--stale-only").read_text()
     assert 'state="needs-review-translation">Les informations biométriques' in xliff
+
+
+def test_recipe_titles_are_units_and_import_writes_them_keeping_the_file(
+    scenario, tmp_path: Path
+) -> None:
+    project = scenario("translated")
+    recipe = project / "briefs/schools.yaml"
+    recipe.write_text("# Schools.\n" + recipe.read_text())
+    assert run_cli("--project", project, "i18n", "add-locale", "de").exit_code == 0
+    path = export(project, tmp_path / "x", "de")
+    set_msgstr(
+        path,
+        {
+            "recipe/schools/title/1": "Kameras in Klassenzimmern",
+            "recipe/schools/section-1/1": "Überblick",
+            "recipe/schools/section-2/1": "Die Belege",
+        },
+    )
+    result = run_cli("--project", project, "i18n", "import", path)
+    assert result.exit_code == 0, result.stderr
+    text = recipe.read_text()
+    assert text.startswith("# Schools.\n")
+    assert '  de: "Kameras in Klassenzimmern"' in text
+    assert '{en: Overview, fr: Vue d’ensemble, de: "Überblick"}' in text
+    assert status_json(project, "--locale", "de")["locales"][0]["titles_missing"] == []
+    assert run_cli("--project", project, "check", "--strict").exit_code == 1  # blocks, strings

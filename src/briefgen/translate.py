@@ -46,7 +46,7 @@ from briefgen.memory import (
     replace_items,
     same_text,
 )
-from briefgen.model import Block, Brief, Company, Term
+from briefgen.model import Block, Brief, Company, Recipe, Term
 from briefgen.output import write_files
 
 EXCHANGE_FORMATS = ("xliff", "po", "tmx")
@@ -330,6 +330,13 @@ def _items(loaded: Loaded, locale: str, brief: str | None, stale_only: bool) -> 
             items.append(
                 _entry_item(kind, entry, targets[entry.id] if state != "missing" else None)
             )
+    for recipe_id in recipe_ids:
+        recipe_item = _recipe_item(loaded.recipes[recipe_id], project.source_locale, locale)
+        missing = recipe_item is not None and set(recipe_item.fields) - set(
+            recipe_item.translation or {}
+        )
+        if recipe_item is not None and (missing or not stale_only):
+            items.append(recipe_item)
     strings = loaded.strings
     have = strings.by_locale.get(locale, {})
     for key, text in sorted(strings.source.items()):
@@ -463,6 +470,7 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
     skipped: list[str] = []
     data_updates: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     string_updates: dict[str, dict[str, str]] = {}
+    recipe_updates: dict[str, dict[str, dict[str, str]]] = {}
     remembered: dict[str, list[SourceItem]] = {}
     for _, result in results:
         locale = result.target_locale
@@ -488,6 +496,16 @@ def import_files(root: Path, files: Sequence[Path]) -> Imported:
                 }
             elif kind == "string":
                 string_updates.setdefault(locale, {})[ident] = fields["text"]
+            elif kind == "recipe":
+                recipe_updates.setdefault(ident, {}).update({locale: fields})
+    for recipe_id, by_locale in sorted(recipe_updates.items()):
+        for locale, fields in sorted(by_locale.items()):
+            # A second locale's edit starts from the first one's text.
+            rel = loaded.recipes[recipe_id].path
+            before = files_out[rel].decode() if rel in files_out else None
+            edited = _recipe_file(loaded, locale, recipe_id, fields, before)
+            if edited is not None:
+                files_out[rel] = edited
     for (locale, name), entries in sorted(data_updates.items()):
         target, text = _data_file(loaded, locale, name, entries)
         files_out[target] = text
@@ -705,7 +723,7 @@ def _marked_files(
     loaded: Loaded, locale: str, wanted: Sequence[str], strings: bool = False
 ) -> list[tuple[str, bytes]]:
     """The files that record these translations as current: their source_hash, and the memory
-    (with every interface string the catalog translates, if `strings`)."""
+    (with every interface string and recipe title the locale translates, if `strings`)."""
     root = loaded.project.root
     project = loaded.project
     source = loaded.content.locale(project.source_locale)
@@ -719,6 +737,10 @@ def _marked_files(
             for key, text in sorted(loaded.strings.source.items())
             if key in have
         ]
+        for recipe_id in sorted(loaded.recipes):
+            recipe_item = _recipe_item(loaded.recipes[recipe_id], project.source_locale, locale)
+            if recipe_item is not None and recipe_item.translation:
+                items.append(recipe_item)
     for key in wanted:
         if key not in translated:
             continue
@@ -899,3 +921,104 @@ def _with_locale(text: str, locale: str) -> str | None:
         lines.insert(last + 1, f"{dash.group(1)}{locale}")
         return "\n".join(lines)
     return None
+
+
+# --- recipe titles -------------------------------------------------------------------------
+
+
+def _recipe_texts(recipe: Recipe) -> dict[str, dict[str, str]]:
+    """A recipe's translatable titles by exchange field: title, subtitle, short_title and
+    section-<n> (n counting from 1), each a mapping of locale to text."""
+    texts = {"title": recipe.title, "subtitle": recipe.subtitle, "short_title": recipe.short_title}
+    texts.update({f"section-{n}": s.title for n, s in enumerate(recipe.sections, 1)})
+    return {name: text for name, text in texts.items() if text}
+
+
+def _recipe_item(recipe: Recipe, source_locale: str, locale: str) -> SourceItem | None:
+    texts = _recipe_texts(recipe)
+    fields = {name: text[source_locale] for name, text in texts.items() if text.get(source_locale)}
+    if not fields:
+        return None
+    have = {name: texts[name][locale] for name in fields if texts[name].get(locale)}
+    return SourceItem(
+        key=f"recipe/{recipe.id}",
+        fields=fields,
+        markdown_fields=frozenset(),
+        source_hash=_combined({name: field_hash(text) for name, text in fields.items()}),
+        context={"brief": recipe.id, "path": recipe.path},
+        translation=have or None,
+    )
+
+
+def _recipe_file(
+    loaded: Loaded,
+    locale: str,
+    recipe_id: str,
+    fields: Mapping[str, str],
+    text: str | None = None,
+) -> bytes | None:
+    """briefs/<id>.yaml with the locale's text of each title set, by a text edit at the
+    places yaml's parser reports (comments and layout kept), checked by parsing the result;
+    None when nothing changes."""
+    recipe = loaded.recipes[recipe_id]
+    if text is None:
+        text = (loaded.project.root / recipe.path).read_text("utf-8")
+    expected = yaml.safe_load(text)
+    edits: list[tuple[int, int, str]] = []
+    document = yaml.compose(text)
+    for name, value in sorted(fields.items()):
+        if name.startswith("section-"):
+            index = int(name.removeprefix("section-")) - 1
+            holder = expected["sections"][index]
+            node = _mapping_value(_sequence_item(_mapping_value(document, "sections"), index))
+        else:
+            holder, node = expected, _mapping_value(document, name)
+        key = "title" if name.startswith("section-") else name
+        if not isinstance(holder[key], dict):
+            raise BriefgenError(
+                f"{recipe.path}: {name} is plain text; write it as a mapping of locale to text "
+                f"(en: ...) to add its {locale} text."
+            )
+        if holder[key].get(locale) == value:
+            continue
+        holder[key][locale] = value
+        edits.append(_locale_edit(text, node, locale, value))
+    if not edits:
+        return None
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    if yaml.safe_load(text) != expected:
+        raise BriefgenError(
+            f"{recipe.path}: cannot add the {locale} titles without changing something else; "
+            f"add them by hand ({', '.join(sorted(fields))})."
+        )
+    return text.encode()
+
+
+def _mapping_value(node: Any, key: str = "title") -> Any:
+    for key_node, value_node in node.value:
+        if key_node.value == key:
+            return value_node
+    raise BriefgenError(f'no "{key}" where the recipe should have one.')
+
+
+def _sequence_item(node: Any, index: int) -> Any:
+    return node.value[index]
+
+
+def _locale_edit(text: str, node: Any, locale: str, value: str) -> tuple[int, int, str]:
+    """The (start, end, replacement) that gives a locale-to-text mapping node `locale: value`."""
+    import json
+
+    quoted = json.dumps(value, ensure_ascii=False)  # a YAML double-quoted scalar
+    for key_node, value_node in node.value:
+        if key_node.value == locale:
+            return value_node.start_mark.index, value_node.end_mark.index, quoted
+    last_key, last_value = node.value[-1]
+    if node.flow_style:
+        end = last_value.end_mark.index
+        return end, end, f", {locale}: {quoted}"
+    indent = " " * last_key.start_mark.column
+    line_end = text.find("\n", last_value.end_mark.index)
+    line_end = len(text) if line_end < 0 else line_end
+    return line_end, line_end, f"\n{indent}{locale}: {quoted}"

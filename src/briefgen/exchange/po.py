@@ -11,7 +11,7 @@ from briefgen.exchange.inline import from_po, to_po
 from briefgen.exchange.model import FileContent, FileUnit, ItemUnits, Unit, unit_note
 
 HASH_PREFIX = "source_hash: "
-_HASH_WORDS = re.compile(r"(?:[\w.]+=[0-9a-f]+\s*)+")
+_HASH_WORDS = re.compile(r"(?:[\w.-]+=[0-9a-f]+\s*)+")
 WRAP = 78  # polib's default, fixed here: the same items give the same bytes
 
 
