@@ -354,7 +354,10 @@ def test_a_recipe_word_budget_is_held_by_check(scenario) -> None:
     project = scenario("compose-recipe-budget")
     result = run_cli("--project", project, "check")
     assert result.exit_code == 1
-    assert result.stderr == (SCENARIOS / "compose-recipe-budget/expected-errors.txt").read_text()
+    expected = (SCENARIOS / "compose-recipe-budget/expected-errors.txt").read_text()
+    assert result.stderr == expected.replace(
+        "; nothing was written.\n", ".\n"
+    )  # check writes nothing
     recipe = project / "briefs/schools.yaml"
     recipe.write_text(recipe.read_text().replace("words: 20", "words: 22"))
     assert run_cli("--project", project, "check").exit_code == 0

@@ -51,4 +51,6 @@ def test_broken_scenario_reports_every_problem_and_leaves_build_untouched(
 def test_check_reports_the_same_problems(scenario, name: str) -> None:
     result = run_cli("--project", scenario(name), "check")
     assert result.exit_code == 1
-    assert result.stderr == (SCENARIOS / name / "expected-errors.txt").read_text()
+    # check writes nothing, ever: it does not say so.
+    expected = (SCENARIOS / name / "expected-errors.txt").read_text()
+    assert result.stderr == expected.replace("; nothing was written.\n", ".\n")

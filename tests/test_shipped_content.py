@@ -229,7 +229,8 @@ def test_every_brief_fits_its_page_budget(shipped_build: Path) -> None:
 def test_the_chinese_edition_is_complete_and_current() -> None:
     from briefgen.translate import status
 
-    report, _ = status(REPO, ["zh-Hans"])
+    report, _, problems = status(REPO, ["zh-Hans"])
+    assert problems == ()
     assert report[0].scope.complete
     assert len(LOADED.content.locale("zh-Hans")) == len(BLOCKS)
 

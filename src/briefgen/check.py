@@ -14,7 +14,7 @@ from briefgen.content import read_content
 from briefgen.datasets import load_data
 from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
 from briefgen.errors import Problem, ProblemsError, did_you_mean
-from briefgen.i18n import Strings, block_words, load_strings, qa_problems
+from briefgen.i18n import BlockState, Strings, block_state, block_words, load_strings, qa_problems
 from briefgen.model import Block, Content, Data, Recipe
 from briefgen.parsecache import translation_checks, translation_checks_cache
 from briefgen.project import Project, load_project
@@ -36,6 +36,9 @@ class Loaded:
     warnings: tuple[Problem, ...]
     data: dict[str, Data]
     strings: Strings = field(default_factory=lambda: Strings({}, {}))
+    # With load(qa_apart=True): what translation QA found in current translations (for
+    # `i18n status`, which reports them rather than stopping on them).
+    qa: tuple[Problem, ...] = ()
 
     def data_for(self, locale: str) -> Data:
         """A locale's structured data, else the source locale's."""
@@ -43,8 +46,11 @@ class Loaded:
         return self.data.get(locale) or self.data.get(self.project.source_locale) or empty
 
 
-def load(root: Path) -> Loaded:
-    """Load and validate the project at `root`; raise ProblemsError carrying all errors found."""
+def load(root: Path, qa_apart: bool = False) -> Loaded:
+    """Load and validate the project at `root`; raise ProblemsError carrying all errors found.
+
+    With `qa_apart`, what translation QA finds is returned in `Loaded.qa` instead of raised.
+    """
     clear_folders()  # folders may have moved or become links since the last load
     project = load_project(root)
     errors: list[Problem] = []
@@ -56,6 +62,8 @@ def load(root: Path) -> Loaded:
             errors.extend(error.problems)
             return fallback
 
+    warnings: list[Problem] = []
+    qa: list[Problem] = []
     content, content_problems = read_content(project)
     errors.extend(content_problems)
     recipes: dict[str, Recipe] = attempt(lambda: load_recipes(project), {})
@@ -63,7 +71,9 @@ def load(root: Path) -> Loaded:
     data: dict[str, Data] = attempt(lambda: load_data(project), {})
     strings = attempt(lambda: load_strings(project), Strings({}, {}))
     errors.extend(strings.problems)
-    warnings: list[Problem] = []
+    # A string no translation has yet prints in the source language, as an untitled section
+    # does: a warning, so that a new string or a new locale never stops another locale's build.
+    warnings.extend(strings.gaps)
 
     blocks = content.all_blocks()
     errors.extend(_figure_problems(project, blocks))
@@ -116,8 +126,17 @@ def load(root: Path) -> Loaded:
             continue
         for translation in content.locale(locale).values():
             original = source_blocks.get(translation.translation_of)
-            if original is not None:
-                errors.extend(translation_checks(checked, original, translation, qa_problems))
+            if original is None:
+                continue
+            # A translation is compared with the source it was made from, never with a newer
+            # one: a stale translation is a state to report (its locale's briefs show the
+            # source text instead), not an error that stops every other locale's build.
+            state = block_state(original, translation)
+            if state.state == "current":
+                found = translation_checks(checked, original, translation, qa_problems)
+                (qa if qa_apart else errors).extend(found)
+            else:
+                warnings.append(_stale_warning(state, translation))
     checked.save()
     for recipe in recipes.values():
         # With a source block unreadable, "selects no blocks" or "does not exist" would be a
@@ -146,7 +165,26 @@ def load(root: Path) -> Loaded:
     if errors:
         raise ProblemsError(errors, warnings)
     return Loaded(
-        project, content, recipes, bibliography, tuple(sorted(set(warnings))), data, strings
+        project,
+        content,
+        recipes,
+        bibliography,
+        tuple(sorted(set(warnings))),
+        data,
+        strings,
+        tuple(sorted(set(qa))),
+    )
+
+
+def _stale_warning(state: BlockState, translation: Block) -> Problem:
+    return Problem(
+        translation.path,
+        1,
+        f'the {translation.locale} translation of "{state.block_id}" is stale: {state.reason}; '
+        f"its briefs show the source text until it is translated again (briefgen i18n export "
+        f"--locale {translation.locale} --stale-only) or, for an edit that changes no meaning, "
+        f"marked so (briefgen i18n mark-minor {state.block_id}).",
+        "warning",
     )
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 EXIT_PROBLEMS = 1
 EXIT_TOOL = 2
+EXIT_USAGE = 2  # a command line that asks for something that does not exist
 
 
 class Context:
@@ -92,19 +93,21 @@ def report(problems: tuple[Problem, ...]) -> None:
         )
 
 
-def run(ctx: Context, action: Callable[[], Any]) -> Any:
-    """Run a library call, turning its errors into messages and exit codes."""
+def run(ctx: Context, action: Callable[[], Any], writes: bool = True) -> Any:
+    """Run a library call, turning its errors into messages and exit codes. A command that
+    never writes (`writes=False`) does not say that it wrote nothing."""
     try:
         return action()
     except ProblemsError as error:
         report(error.problems)
         report(error.warnings)
         count = len(error.problems)
-        fail(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.")
+        found = f"{count} problem{'s' if count != 1 else ''} found"
+        fail(f"{found}; nothing was written." if writes else f"{found}.")
     except ToolError as error:
         if ctx.debug and error.command:
             click.echo(f"command: {error.command}", err=True)
-        fail(f"{error} Nothing was written.", EXIT_TOOL)
+        fail(f"{error} Nothing was written." if writes else str(error), EXIT_TOOL)
     except BriefgenError as error:
         fail(str(error))
     except KeyboardInterrupt:
@@ -339,7 +342,9 @@ def assemble_command(ctx: Context, brief: str, locale: str | None) -> None:
       briefgen assemble education --locale en > education.md
       pandoc --citeproc education.md -o education.html
     """
-    click.echo(run(ctx, lambda: assembled_markdown(ctx.root, brief, locale)), nl=False)
+    click.echo(
+        run(ctx, lambda: assembled_markdown(ctx.root, brief, locale), writes=False), nl=False
+    )
 
 
 def _comma_list(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -574,7 +579,7 @@ def verify_command(ctx: Context, folder: Path | None, internal: bool) -> None:
       briefgen verify --internal build-internal/
     """
     target = folder or ctx.root / ("build-internal" if internal else "build")
-    differences = run(ctx, lambda: verify(target, internal))
+    differences = run(ctx, lambda: verify(target, internal), writes=False)
     for line in differences:
         click.echo(click.style("error: ", fg="red") + line, err=True)
     if differences:
@@ -663,23 +668,42 @@ def i18n_status_command(
       briefgen i18n status --format json > status.json
       briefgen i18n status --locale zh-Hans --fail-on stale,missing
     """
-    from briefgen.i18n import failing, render_status_json, render_status_text
+    from briefgen.i18n import STATES, failing, render_status_json, render_status_text
     from briefgen.translate import status
 
     wanted = [s.strip() for s in fail_on.split(",") if s.strip()]
     for state in wanted:
-        if state not in ("stale", "missing"):
-            fail(f'--fail-on takes stale and missing, not "{state}".')
-    report, source = run(ctx, lambda: status(ctx.root, locales, briefs))
+        if state not in STATES[1:]:
+            fail(
+                f'--fail-on takes stale and missing, not "{state}"'
+                f"{did_you_mean(state, STATES[1:])}.",
+                EXIT_USAGE,
+            )
+    if fmt == "json":
+        # CI reads this output: it is JSON whatever happens, problems included.
+        try:
+            report, source, problems = status(ctx.root, locales, briefs)
+        except ProblemsError as error:
+            click.echo(render_status_json([], "", error.problems), nl=False)
+            sys.exit(EXIT_PROBLEMS)
+    else:
+        report, source, problems = run(ctx, lambda: status(ctx.root, locales, briefs), writes=False)
     render = render_status_json if fmt == "json" else render_status_text
-    click.echo(render(report, source), nl=False)
-    if wanted and failing(report, wanted):
+    click.echo(render(report, source, problems), nl=False)
+    if problems or (wanted and failing(report, wanted)):
         sys.exit(EXIT_PROBLEMS)
 
 
 @i18n_group.command("export")
 @click.option("--locale", required=True, metavar="L", help="The locale to translate into.")
-@click.option("--format", "fmt", type=Choice(["xliff", "po"]), default="xliff", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=Choice(["xliff", "po", "tmx"]),
+    default="xliff",
+    show_default=True,
+    help="tmx: the locale's translation memory (every translated unit and its source).",
+)
 @click.option("--brief", default=None, metavar="B", help="Only what this brief needs.")
 @click.option("--stale-only", is_flag=True, help="Only what is missing or out of date.")
 @click.option(
@@ -693,7 +717,8 @@ def i18n_status_command(
 def i18n_export_command(
     ctx: Context, locale: str, fmt: str, brief: str | None, stale_only: bool, out: Path
 ) -> None:
-    """Write an XLIFF 1.2 or PO file for a translator: blocks, data entries, strings.
+    """Write an XLIFF 1.2 or PO file for a translator: blocks, data entries, strings; or the
+    locale's translation memory as TMX 1.4b.
 
     \b
     Examples:
@@ -703,7 +728,8 @@ def i18n_export_command(
     from briefgen.translate import export
 
     path, count = run(ctx, lambda: export(ctx.root, locale, fmt, out.resolve(), brief, stale_only))
-    click.echo(f"wrote {path} ({count} items to translate)")
+    what = "translated units" if fmt == "tmx" else "items to translate"
+    click.echo(f"wrote {path} ({count} {what})")
 
 
 @i18n_group.command("import")
@@ -760,7 +786,53 @@ def i18n_mark_current_command(
     if not keys and not everything:
         fail("name the translations to mark (block ids, companies/<id>, glossary/<id>) or --all.")
     written = run(ctx, lambda: mark_current(ctx.root, locale, keys, everything))
-    click.echo(f"recorded the source of {len(written)} translation(s)")
+    click.echo(f"recorded the source of the translation(s) in {len(written)} file(s)")
+    for path in written:
+        click.echo(f"  {path}")
+
+
+@i18n_group.command("add-locale")
+@click.argument("locale")
+@click.pass_obj
+def i18n_add_locale_command(ctx: Context, locale: str) -> None:
+    """Add a language: LOCALE (a BCP 47 tag Babel knows: de, pt-BR, zh-Hant) joins
+    briefgen.yaml's locales.available, and templates/strings/LOCALE.po starts with every
+    interface string to translate. Then `i18n status` and `i18n export` work for it.
+
+    \b
+    Example:
+      briefgen i18n add-locale de
+      briefgen i18n export --locale de --format po --out to-translate/
+    """
+    from briefgen.translate import add_locale
+
+    written = run(ctx, lambda: add_locale(ctx.root, locale))
+    click.echo(f"added {locale}:")
+    for path in written:
+        click.echo(f"  {path}")
+
+
+@i18n_group.command("mark-minor")
+@click.argument("block_ids", nargs=-1, required=True, metavar="BLOCK_ID...")
+@click.pass_obj
+def i18n_mark_minor_command(ctx: Context, block_ids: tuple[str, ...]) -> None:
+    """Record that your edit of these source blocks changes no meaning (a typo, punctuation):
+    every locale's translation of them stays current.
+
+    Each translation's source_hash and its units in translations/<locale>.tmx take today's
+    source; no translated text changes. Refused where a translation would then lack a number,
+    a citation or a link of the source: such an edit is not minor.
+
+    \b
+    Example:
+      briefgen i18n mark-minor legal-biometric-data
+    """
+    from briefgen.translate import mark_minor
+
+    written = run(ctx, lambda: mark_minor(ctx.root, block_ids))
+    click.echo(f"recorded {', '.join(block_ids)} as a minor edit in {len(written)} file(s)")
+    for path in written:
+        click.echo(f"  {path}")
 
 
 @main.command("serve")
@@ -937,7 +1009,7 @@ def check_command(ctx: Context, strict: bool) -> None:
     Example:
       briefgen check --strict
     """
-    loaded = run(ctx, lambda: check_project(ctx.root))
+    loaded = run(ctx, lambda: check_project(ctx.root), writes=False)
     report(loaded.warnings)
     blocks = len(loaded.content.all_blocks())
     summary = (
@@ -980,7 +1052,7 @@ def list_command(
     """
     from briefgen.find import Filters, find_blocks
 
-    loaded = run(ctx, lambda: load(ctx.root))
+    loaded = run(ctx, lambda: load(ctx.root), writes=False)
     project = loaded.project
     filters = Filters(audience, use_case, right, kind, locale, text)
     if what in ("briefs", "all"):
@@ -990,7 +1062,7 @@ def list_command(
             use_cases = ", ".join(sorted(recipe.use_cases))
             click.echo(f"  {recipe.id:<24} {title}  [{recipe.audience}; {use_cases}]")
     if what in ("blocks", "all"):
-        rows = run(ctx, lambda: find_blocks(loaded, filters))
+        rows = run(ctx, lambda: find_blocks(loaded, filters), writes=False)
         click.secho(f"Blocks ({len(rows)}, {sum(r.words for r in rows):,} words)", bold=True)
         for row in rows:
             block = row.block
@@ -1021,8 +1093,8 @@ def show_command(ctx: Context, block: str) -> None:
     """
     from briefgen.find import describe_block
 
-    loaded = run(ctx, lambda: load(ctx.root))
-    report = run(ctx, lambda: describe_block(loaded, block))
+    loaded = run(ctx, lambda: load(ctx.root), writes=False)
+    report = run(ctx, lambda: describe_block(loaded, block), writes=False)
     found = report.block
     click.secho(printable(f"{found.id}: {found.title}"), bold=True)
     click.echo(f"  file:       {found.path}")

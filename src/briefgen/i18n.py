@@ -98,12 +98,16 @@ class BlockState:
     changed: tuple[str, ...] = ()  # for stale: the source fields changed since translation
     words: int = 0  # source words to translate (missing: all; stale: the changed fields)
     untracked: bool = False  # stale because no source_hash was recorded
+    # For stale: the units (exchange ids, e.g. body/2) whose source changed, when the
+    # translation memory knows what each was translated from; () when it does not.
+    units: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
         if self.untracked:
             return "it does not record the source it was translated from (source_hash)"
-        return f"its source changed since it was translated ({', '.join(self.changed)})"
+        units = f"; units {', '.join(self.units)}" if self.units else ""
+        return f"its source changed since it was translated ({', '.join(self.changed)}{units})"
 
 
 def block_state(source: Block, translation: Block | None) -> BlockState:
@@ -160,6 +164,7 @@ class Strings:
     source: dict[str, str]
     by_locale: dict[str, dict[str, str]]
     problems: tuple[Problem, ...] = ()
+    gaps: tuple[Problem, ...] = ()  # warnings: catalogs or strings not translated yet
 
     def for_locale(self, locale: str) -> dict[str, str]:
         return {**self.source, **self.by_locale.get(locale, {})}
@@ -181,6 +186,7 @@ def load_strings(project: Project) -> Strings:
     """Read every locale's interface strings; report what is missing or unreadable."""
     root = project.root
     problems: list[Problem] = []
+    gaps: list[Problem] = []
     source_file = root / STRINGS_DIR / f"{project.source_locale}.yaml"
     source: dict[str, str] = {}
     if source_file.is_file():
@@ -194,12 +200,14 @@ def load_strings(project: Project) -> Strings:
         path = root / STRINGS_DIR / f"{locale}.po"
         rel = display_path(path, root)
         if not path.is_file():
-            problems.append(
+            gaps.append(
                 Problem(
                     rel,
                     0,
-                    f"the interface strings for {locale} are missing; create this catalog "
-                    f"(briefgen i18n export --locale {locale} gives a file to translate).",
+                    f"the interface strings for {locale} are missing; {locale} briefs print them "
+                    f"in the source language (briefgen i18n add-locale {locale} starts the "
+                    "catalog).",
+                    "warning",
                 )
             )
             continue
@@ -208,15 +216,17 @@ def load_strings(project: Project) -> Strings:
         by_locale[locale] = translations
         for key in source:
             if key not in translations:
-                problems.append(
+                gaps.append(
                     Problem(
                         rel,
                         0,
                         f'the string "{key}" ("{source[key]}") has no translation for {locale}; '
-                        f'add msgctxt "{key}" with its msgstr.',
+                        f'{locale} briefs print it in the source language: add msgctxt "{key}" '
+                        "with its msgstr.",
+                        "warning",
                     )
                 )
-    return Strings(source, by_locale, tuple(problems))
+    return Strings(source, by_locale, tuple(problems), tuple(gaps))
 
 
 def read_catalog(path: Path, rel: str, known: set[str]) -> tuple[dict[str, str], list[Problem]]:
@@ -315,12 +325,14 @@ class Scope:
     states: tuple[BlockState, ...]
     data: tuple[tuple[str, str], ...] = ()  # ("companies/<id>", state)
     strings_missing: tuple[str, ...] = ()
+    # Titles with no text in the locale: "briefs/summary.yaml: title", "briefgen.yaml: name".
+    titles_missing: tuple[str, ...] = ()
 
     def count(self, state: str) -> int:
         blocks = sum(1 for s in self.states if s.state == state)
         data = sum(1 for _, s in self.data if s == state)
-        strings = len(self.strings_missing) if state == "missing" else 0
-        return blocks + data + strings
+        missing = len(self.strings_missing) + len(self.titles_missing)
+        return blocks + data + (missing if state == "missing" else 0)
 
     @property
     def words(self) -> int:
@@ -342,12 +354,14 @@ class Scope:
                     "source": s.source_path,
                     "path": s.path or None,
                     "changed": list(s.changed),
+                    "stale_units": list(s.units),
                     "words": s.words,
                 }
                 for s in self.states
             ],
             "data": [{"id": key, "state": state} for key, state in self.data],
             "strings_missing": list(self.strings_missing),
+            "titles_missing": list(self.titles_missing),
         }
 
 
@@ -358,8 +372,10 @@ class LocaleStatus:
     briefs: tuple[tuple[str, Scope], ...]
 
 
-def render_status_text(report: list[LocaleStatus], source_locale: str) -> str:
-    lines = []
+def render_status_text(
+    report: list[LocaleStatus], source_locale: str, problems: Iterable[Problem] = ()
+) -> str:
+    lines = [f"problem: {p}" for p in problems]
     for status in report:
         scope = status.scope
         counts = ", ".join(f"{scope.count(state)} {state}" for state in STATES)
@@ -374,6 +390,8 @@ def render_status_text(report: list[LocaleStatus], source_locale: str) -> str:
                 lines.append(f"  {entry_state}: data entry {key}")
         for key in scope.strings_missing:
             lines.append(f"  missing: interface string {key}")
+        for title in scope.titles_missing:
+            lines.append(f"  missing: {title}")
         for brief, part in status.briefs:
             if part.complete:
                 lines.append(f"  brief {brief}: complete")
@@ -387,12 +405,20 @@ def render_status_text(report: list[LocaleStatus], source_locale: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_status_json(report: list[LocaleStatus], source_locale: str) -> str:
+def render_status_json(
+    report: list[LocaleStatus], source_locale: str, problems: Iterable[Problem] = ()
+) -> str:
+    """The status as JSON (docs/i18n-status.schema.json). `problems` are what translation QA
+    found, or what stopped the project from loading (then `locales` is empty)."""
     import json
 
     payload = {
         "schema": STATUS_SCHEMA,
         "source_locale": source_locale,
+        "problems": [
+            {"path": p.path, "line": p.line, "message": p.message, "severity": p.severity}
+            for p in problems
+        ],
         "locales": [
             {
                 "locale": s.locale,

@@ -97,12 +97,20 @@ def export_po(items: Sequence[SourceItem], source_locale: str, target_locale: st
     return write_po(plan(items), source_locale, target_locale)
 
 
-def import_file(data: bytes, filename: str, items: Mapping[str, SourceItem]) -> ImportResult:
-    """The translations in an XLIFF 1.2 or PO file, checked against `items`; never raises."""
+def import_file(
+    data: bytes,
+    filename: str,
+    items: Mapping[str, SourceItem],
+    script: str = "",
+    copies_untranslated: bool = False,
+) -> ImportResult:
+    """The translations in an XLIFF 1.2 or PO file, checked against `items`; never raises.
+
+    `script` and `copies_untranslated`: see import_content."""
     if not data.strip():
         return ImportResult(
             {}, "", (f"{filename}: the file is empty; expected an XLIFF 1.2 or PO file.",), ()
         )
     is_xml = data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
     content = read_xliff(data, filename) if is_xml else read_po(data, filename)
-    return import_content(content, filename, items)
+    return import_content(content, filename, items, script, copies_untranslated)

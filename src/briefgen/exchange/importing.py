@@ -8,6 +8,7 @@ new markup, and a rebuilt field with the same block structure as its source.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,9 +59,20 @@ XLIFF_FORMS = TagForms(
 
 
 def import_content(
-    content: FileContent, filename: str, items: Mapping[str, SourceItem]
+    content: FileContent,
+    filename: str,
+    items: Mapping[str, SourceItem],
+    script: str = "",
+    copies_untranslated: bool = False,
 ) -> ImportResult:
-    """Check `content` (a file as read) against `items` and rebuild what it translates."""
+    """Check `content` (a file as read) against `items` and rebuild what it translates.
+
+    `script` is the target locale's own script (ISO 15924, e.g. Hans) when it is not Latin: a
+    unit written mostly in Latin words is then refused (a paragraph left in English, or pasted
+    from another language's file, is not a translation; see _mostly_latin). With
+    `copies_untranslated`, a unit identical to its source is taken as untranslated (see
+    _copied_source).
+    """
     problems = list(content.problems)
     forms = XLIFF_FORMS if content.format == "XLIFF" else PO_FORMS
     units_of: dict[str, list[FileUnit]] = defaultdict(list)
@@ -101,7 +113,9 @@ def import_content(
         elif hashes != {item.source_hash}:
             stale.append(key)  # translated from an older source: re-export, and let the TM help
         else:
-            fields = _import_item(item, units, filename, forms, problems, skipped)
+            fields = _import_item(
+                item, units, filename, forms, problems, skipped, script, copies_untranslated
+            )
             if fields is not None:
                 translations[key] = fields
     return ImportResult(
@@ -116,6 +130,8 @@ def _import_item(
     forms: TagForms,
     problems: list[str],
     skipped: list[str],
+    script: str = "",
+    copies_untranslated: bool = False,
 ) -> dict[str, str] | None:
     """The item's translated fields if every unit is translated and passes, else None."""
     count = len(problems)
@@ -154,6 +170,19 @@ def _import_item(
             if unit.status == "skipped":
                 skipped.append(unit.id)
             continue
+        if (
+            copies_untranslated
+            and not unit.same_on_purpose
+            and _copied_source(field, segment, unit.pieces)
+        ):
+            complete = False  # a tool that copies the source into the target: not translated
+            continue
+        if script and _mostly_latin(unit.pieces):
+            problems.append(
+                where + f"its text is mostly in Latin letters, not in the script of the "
+                f"target language ({script}); translate it, or leave it empty."
+            )
+            continue
         text, messages = _rebuild_segment(field, segment, unit.pieces, forms)
         problems.extend(where + message for message in messages)
         if not messages:
@@ -163,6 +192,45 @@ def _import_item(
     if not complete or len(problems) > count:
         return None
     return {name: field.rebuild(translated[name]) for name, field in fields.items()}
+
+
+def _plain_text(pieces: Sequence[Piece]) -> str:
+    return " ".join("".join(p for p in pieces if isinstance(p, str)).split())
+
+
+def _copied_source(field: Field, segment: Segment, pieces: Sequence[Piece]) -> bool:
+    """A text's unit identical to its source, of four words or more: a copy (what a CAT tool
+    puts in an untouched target), not a translation. Names, terms, numbers and short labels
+    (a company's name, "PDF", a glossary term) may rightly stay as they are."""
+    if not field.markdown:
+        return False
+    text = _plain_text(pieces)
+    same = text == _plain_text(segment.inline.pieces) and list(tags(pieces)) == list(
+        tags(segment.inline.pieces)
+    )
+    return same and len(re.findall(r"[^\W\d_]+", text)) >= MIN_COPIED_WORDS
+
+
+MIN_COPIED_WORDS = 4
+
+
+# Latin letters: ASCII, Latin-1, Latin Extended-A and B, and Latin Extended Additional.
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]+(?:['\u2019][A-Za-z]+)?")
+# A name (Taigusys Computing, EF Children's English) may stay in Latin letters on its own; a
+# sentence may not.
+MIN_LATIN_WORDS = 4
+# Words are compared, not letters: one Chinese character says about as much as 1/1.7 of an
+# English word (i18n.CHARACTERS_PER_WORD), and "mostly" leaves room for the names a Chinese
+# sentence keeps in Latin letters (Lisa Feldman Barrett, Public Security College).
+LATIN_SHARE = 3
+
+
+def _mostly_latin(pieces: Sequence[Piece]) -> bool:
+    """Whether a text is written in Latin words rather than in the target's script."""
+    text = _plain_text(pieces)
+    latin = len(_LATIN_WORD.findall(text))
+    other = sum(1 for c in _LATIN_WORD.sub(" ", text) if c.isalpha())
+    return latin >= MIN_LATIN_WORDS and latin > LATIN_SHARE * other / 1.7
 
 
 def _not_in_source(

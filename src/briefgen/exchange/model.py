@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from briefgen.exchange.inline import NUMBER, Inline, Piece, Placeholder, Tag
-from briefgen.exchange.segments import ExportError, Field, Segment, segment_field
+from briefgen.exchange.segments import ExportError, Field, Segment, scan_segment, segment_field
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,14 @@ class SourceItem:
     source_hash: str  # hash of the source fields (the caller computes it)
     context: dict[str, str]  # shown to the translator: block id, title, kind, briefs, path...
     translation: dict[str, str] | None = None  # the current translation, to pre-fill targets
+    # Units translated from another source than today's (translation memory): unit id ->
+    # (the source segment then, its translation), both Markdown. They are exported for review
+    # with the previous source shown, never as translated.
+    previous: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    # Untranslated units whose source repeats a segment translated elsewhere (translation
+    # memory): unit id -> (the unit translated so, its translation as Markdown). Offered
+    # pre-filled for review, never as translated.
+    repeats: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,15 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class Previous:
+    """The source a unit was translated from, and that translation, in their own placeholders."""
+
+    source: Inline
+    target: tuple[Piece, ...] | None  # None when the old translation does not fit its source
+    target_text: str  # the old translation as Markdown, shown when it fits no placeholders
+
+
+@dataclass(frozen=True)
 class Unit:
     """One segment of one field of one item, as it is exported."""
 
@@ -44,6 +62,14 @@ class Unit:
     field: Field
     segment: Segment
     target: tuple[Piece, ...] | None  # the current translation in the source's placeholders
+    # A unit whose source changed since it was translated: `target` (if the old translation
+    # fits today's placeholders) is to be reviewed, and what it was translated from is kept.
+    previous: Previous | None = None
+    repeat_of: str = ""  # the unit whose translation `target` repeats, for review
+
+    @property
+    def for_review(self) -> bool:
+        return self.previous is not None or bool(self.repeat_of)
 
     @property
     def placeholders(self) -> Mapping[int, Placeholder]:
@@ -137,17 +163,29 @@ def plan(items: Sequence[SourceItem]) -> list[ItemUnits]:
         for field in fields:
             targets = _current_targets(field, item.translation)
             for segment in field.segments:
-                units.append(
-                    Unit(
-                        unit_id(item.key, field.name, segment.number),
-                        field,
-                        segment,
-                        targets.get(segment.number),
-                    )
-                )
+                ident = unit_id(item.key, field.name, segment.number)
+                if ident in item.previous:
+                    units.append(_review_unit(ident, field, segment, *item.previous[ident]))
+                    continue
+                target = targets.get(segment.number)
+                if target is None and ident in item.repeats:
+                    other, text = item.repeats[ident]
+                    repeated = _renumber(segment.inline, scan_segment(field, text))
+                    if repeated is not None:
+                        units.append(Unit(ident, field, segment, repeated, repeat_of=other))
+                        continue
+                units.append(Unit(ident, field, segment, target))
         if units:
             planned.append(ItemUnits(item, fields, tuple(units)))
     return planned
+
+
+def _review_unit(ident: str, field: Field, segment: Segment, source: str, target: str) -> Unit:
+    """A unit to review: the old translation in today's placeholders where it fits them."""
+    old_source = scan_segment(field, source)
+    old_target = scan_segment(field, target)
+    previous = Previous(old_source, _renumber(old_source, old_target), target)
+    return Unit(ident, field, segment, _renumber(segment.inline, old_target), previous)
 
 
 def _current_targets(

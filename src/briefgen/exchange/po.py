@@ -18,6 +18,7 @@ from briefgen.exchange.model import (
 )
 
 HASH_PREFIX = "source_hash: "
+_HASH_WORDS = re.compile(r"(?:[\w.-]+=[0-9a-f]+\s*)+")
 WRAP = 78  # polib's default, fixed here: the same items give the same bytes
 # The flag that marks a msgstr meant to read like its msgid (a name): without it such a msgstr
 # is untranslated. Weblate reads the same flag as "do not warn that it is unchanged".
@@ -59,7 +60,7 @@ def _entry(unit: Unit, item_units: ItemUnits) -> polib.POEntry:
     path = item.context.get("path")
     source = unit.segment.inline.pieces
     same = unit.target is not None and copied_source(unit.target, source)
-    return polib.POEntry(
+    entry = polib.POEntry(
         msgctxt=unit.id,
         msgid=to_po(source),
         msgstr=to_po(unit.target) if unit.target is not None else "",
@@ -67,6 +68,20 @@ def _entry(unit: Unit, item_units: ItemUnits) -> polib.POEntry:
         occurrences=[(path, "")] if path else [],
         flags=[SAME_FLAG] if same else [],
     )
+    if unit.repeat_of:  # the same source, translated elsewhere: a proposal, not a translation
+        entry.flags.append("fuzzy")
+        entry.comment += f"\nthe same source is translated so in {unit.repeat_of}; review it"
+    previous = unit.previous
+    if previous is not None:
+        # gettext's own way to show what changed: the source the translation was made from
+        # (`#| msgid`, which PO editors show as a diff), and the old translation marked fuzzy.
+        entry.previous_msgctxt = unit.id
+        entry.previous_msgid = to_po(previous.source.pieces)
+        if unit.target is not None:
+            entry.flags.append("fuzzy")
+        else:  # its placeholders no longer fit: shown, for the translator to start from
+            entry.comment += f"\nprevious translation: {previous.target_text}"
+    return entry
 
 
 def _tag_form(number: int, paired: bool) -> str:
@@ -153,9 +168,18 @@ def _read_entry(entry: polib.POEntry, filename: str) -> FileUnit:
     unit_id = entry.msgctxt or ""
     line = entry.linenum or 0
     source_hash = None
-    for comment in entry.comment.splitlines():
+    # polib wraps a long comment at WRAP columns: a block with a figure has four field hashes,
+    # which run on to the next comment lines. Those lines are `field=hash` words alone.
+    lines = iter(entry.comment.splitlines())
+    for comment in lines:
         if comment.startswith(HASH_PREFIX):
-            source_hash = comment.removeprefix(HASH_PREFIX).strip()
+            words = comment.removeprefix(HASH_PREFIX).split()
+            for more in lines:
+                if not _HASH_WORDS.fullmatch(more.strip()):
+                    break
+                words += more.split()
+            source_hash = " ".join(words)
+            break
     if entry.msgid_plural:
         problem = f"{filename}:{line}: unit {unit_id}: has plural forms; briefgen writes none."
         return FileUnit(unit_id, line, source_hash, "translated", problems=(problem,))

@@ -97,16 +97,32 @@ def _write_unit(group: etree._Element, unit: Unit, item: SourceItem) -> None:
     trans_unit = _sub(group, "trans-unit", id=unit.id)
     trans_unit.set(_q("space", XML), "preserve")
     source = unit.segment.inline.pieces
-    if unit.target is not None:
+    previous = unit.previous
+    if unit.target is not None and not unit.for_review:
         # translate-toolkit (and so Weblate) takes a target without approved="yes" as fuzzy.
         trans_unit.set("approved", "yes")
     _fill(_sub(trans_unit, "source"), source, unit.placeholders)
     if unit.target is None:
         _fill(_sub(trans_unit, "target", state=COPY_STATE), source, unit.placeholders)
+    elif unit.for_review:
+        # A translation of an older source is offered for review, never as final.
+        target = _sub(trans_unit, "target", state="needs-review-translation")
+        _fill(target, unit.target, unit.placeholders)
     else:
         state = "final" if copied_source(unit.target, source) else "translated"
         _fill(_sub(trans_unit, "target", state=state), unit.target, unit.placeholders)
+    if previous is not None:
+        # What the unit was translated from, and that translation: a CAT tool shows the
+        # difference between the two sources.
+        alternative = _sub(trans_unit, "alt-trans", alttranstype="previous-version")
+        _fill(_sub(alternative, "source"), previous.source.pieces, previous.source.placeholders)
+        if previous.target is not None:
+            _fill(_sub(alternative, "target"), previous.target, previous.source.placeholders)
+        else:
+            _sub(alternative, "target").text = previous.target_text
     note = unit_note(unit, item, lambda number, paired: f"placeholder {number}")
+    if unit.repeat_of:
+        note += f"\nthe same source is translated so in {unit.repeat_of}; review it"
     _sub(trans_unit, "note", **{"from": "briefgen"}).text = note
 
 
@@ -143,7 +159,17 @@ def _fill(
 
 # Elements that hold only elements: indented. <source>, <target> and <note> hold text.
 STRUCTURE = frozenset(
-    _q(name) for name in ("xliff", "file", "header", "body", "group", "trans-unit", "context-group")
+    _q(name)
+    for name in (
+        "xliff",
+        "file",
+        "header",
+        "body",
+        "group",
+        "trans-unit",
+        "context-group",
+        "alt-trans",
+    )
 )
 
 
