@@ -498,3 +498,26 @@ def test_in_a_target_language_translated_blocks_are_preferred_and_the_rest_annou
     assert "have no current fr translation (framing-government), and --untranslated refuse" in (
         refused.stderr
     )
+
+
+def test_order_moves_blocks_within_their_sections(scenario) -> None:
+    project = scenario("compose-small")
+    result = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--words", "200", "--format", "md", "--order", "summary-schools,framing-schools",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    # The two named blocks swap the places they held; the required opening keeps its own.
+    assert list(_chosen(result.stdout))[:3] == [
+        "framing-officials", "summary-schools", "framing-schools",
+    ]  # fmt: skip
+    markdown = (project / "build-compose/en/officials-schools.md").read_text()
+    assert markdown.index("### Why officials should care") < markdown.index("### Schools in brief")
+    assert markdown.index("### Schools in brief") < markdown.index("### Why classrooms are")
+    unknown = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--order", "framing-school",
+    )  # fmt: skip
+    assert unknown.stderr.startswith(
+        'error: --order: "framing-school" is not a block of this project (did you mean '
+    )

@@ -116,6 +116,20 @@ def test_a_campaigner_composes_pins_drops_previews_and_downloads(
     assert dropped not in _rows(page, "in") + _rows(page, "out")
     assert dropped in page.locator("#dropped").inner_text()
     assert dropped_title not in _preview_text(page)
+    # Move a block up within its section: the table and the preview follow.
+    up = page.locator("tr.in:has(a.up)").first
+    moved = up.get_attribute("data-block") or ""
+    rows = _rows(page, "in")
+    above = rows[rows.index(moved) - 1]
+    titles = {b: page.locator(f"tr[data-block={b}] strong").inner_text() for b in (moved, above)}
+    text = _preview_text(page)
+    assert text.index(titles[above]) < text.index(titles[moved])
+    up.locator("a.up").click()
+    page.wait_for_url("**order=*")
+    rows = _rows(page, "in")
+    assert rows.index(moved) == rows.index(above) - 1
+    text = _preview_text(page)
+    assert text.index(titles[moved]) < text.index(titles[above])
     meter = page.locator("#meter")
     assert int(meter.get_attribute("value") or 0) <= 1500
     page.screenshot(path="/tmp/studio.png", full_page=True)

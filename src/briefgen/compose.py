@@ -289,14 +289,12 @@ def composition(
     prepared, artifacts = builder.render(recipe, request.formats)
     pdf = next((a for a in artifacts if a.format == "pdf"), None)
     brief = prepared.brief
+    by_id = {c.block.id: c for c in chosen}
     composed = Composed(
         recipe=recipe,
         locale=locale,
         sections=tuple(
-            (
-                section.title,
-                tuple(c for c in chosen if c.block.id in {b.id for b in section.blocks}),
-            )
+            (section.title, tuple(by_id[b.id] for b in section.blocks if b.id in by_id))
             for section in brief.sections
         ),
         left_out=tuple(left_out),
