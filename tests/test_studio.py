@@ -251,3 +251,47 @@ def test_a_mistake_in_the_address_is_shown_in_the_page(
     page.goto(f"{base}/compose?audience=goverment&use_case=education")
     assert 'did you mean "government"?' in page.locator("#problems").inner_text()
     assert page.locator("#preview").count() == 0
+
+
+def test_a_block_edited_in_the_page_is_saved_only_when_valid(
+    studio: tuple[str, Studio], page: Page, project: Path
+) -> None:
+    base, running = studio
+    block = project / "content/en/01-framing/010-government.md"
+    original = block.read_text()
+    page.goto(f"{base}/compose?{GOVERNMENT}&words=1500")
+    page.click("tr[data-block=framing-government] a.edit")
+    page.wait_for_url("**/block?id=framing-government*")
+    assert page.locator("#text").input_value() == original
+
+    # A mistake is shown at its line, and the file is left as it was.
+    page.fill("#text", original.replace("kind: framing", "kind: framng"))
+    page.click("#edit button")
+    problems = page.locator("#problems").inner_text()
+    assert "content/en/01-framing/010-government.md:4 " in problems
+    assert "framing" in problems  # the suggestion
+    assert block.read_text() == original
+    page.fill("#text", original.replace("\n---\n", "\n---\nUnclosed [@nosuchkey] cite.\n", 1))
+    page.click("#edit button")
+    assert 'unknown citation key "@nosuchkey"' in page.locator("#problems").inner_text()
+    assert block.read_text() == original
+
+    # A valid edit is saved, and the brief and its preview show it.
+    added = "A sentence the campaigner added in the studio."
+    page.fill("#text", original.rstrip("\n") + f"\n\n{added}\n")
+    page.click("#edit button")
+    page.wait_for_url(f"**/compose?{GOVERNMENT}&words=1500")
+    assert block.read_text().endswith(f"\n\n{added}\n")
+    assert added in _preview_text(page)
+
+    # Only the studio's own page may save a block.
+    host = urllib.parse.urlsplit(base).netloc
+    form = {"id": "framing-government", "text": "---\nid: x\n---\n", "back": ""}
+    for headers, fields in [
+        ({"Host": host, "Origin": base}, form),
+        ({"Host": host, "Origin": "http://evil.example"}, {**form, "token": running.token}),
+    ]:
+        status, _ = _request(base, "POST", "/block", headers, urllib.parse.urlencode(fields))
+        assert status == 403
+    assert block.read_text().endswith(f"\n\n{added}\n")
+    block.write_text(original)

@@ -12,8 +12,10 @@ requests whose Host names it (serve.host_allowed: no DNS rebinding). The one req
 changes anything, saving a recipe under briefs/, needs the page's token (a random secret of
 this run, embedded in the page) and an Origin header naming this server: another site's page
 can neither read the studio nor make it write. It reads only the project and writes only
-briefs/<slug>.yaml. Pages are built from jinja2 templates with autoescaping; nothing is
-fetched from elsewhere.
+briefs/<slug>.yaml and, when a block edited in the page passes check's rules for a block
+(content.read_block, its id unchanged, citation keys in the bibliography), that block's file
+under content/ (otherwise the problems are shown at their lines and nothing is written).
+Pages are built from jinja2 templates with autoescaping; nothing is fetched from elsewhere.
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ from briefgen.compose import (
     save_composed,
     why_chosen,
 )
+from briefgen.content import read_block
 from briefgen.errors import BriefgenError, Problem, ProblemsError
 from briefgen.i18n import locale_states, vocabulary_label
 from briefgen.model import FORMATS, Artifact
+from briefgen.output import write_atomic
 from briefgen.recipes import RECIPES_DIR
 from briefgen.serve import LOOPBACK, LoopbackServer, host_allowed
 
@@ -66,7 +70,7 @@ PAGE_POLICY = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
     "frame-ancestors 'self'; form-action 'self'"
 )
-MAX_BODY = 64 * 1024  # a form's fields; anything longer is not the studio's page
+MAX_BODY = 1024 * 1024  # a form's fields (an edited block); anything longer is not the page
 # Compositions kept for the page, its preview and its downloads (most recent last).
 CACHE_SIZE = 16
 LIST_KEYS = ("use_case", "right", "pin", "drop", "order")
@@ -203,6 +207,72 @@ class Studio:
         with self.lock:
             _, saved = save_composed(self.loaded(), replace(request, save_recipe=path))
         return saved
+
+    # --- editing a block -------------------------------------------------------------------
+
+    def block_file(self, loaded: Loaded, block_id: str) -> Path:
+        """The source file of a block of the source locale, inside content/ (nowhere else)."""
+        block = loaded.content.locale(loaded.project.source_locale).get(block_id)
+        if block is None:
+            raise BriefgenError(f'there is no block "{block_id}" in this project.')
+        path = (self.root / block.path).resolve()
+        if not path.is_relative_to((self.root / "content").resolve()):
+            raise BriefgenError(
+                f"{block.path} is not inside content/: the studio edits only there."
+            )
+        return path
+
+    def block_problems(self, block_id: str, text: str) -> list[Problem]:
+        """The problems `check` would find in the edited text of a block: its own file's rules
+        (content.read_block), its id unchanged, and citation keys the bibliography has."""
+        loaded = self.loaded()
+        project = loaded.project
+        path = self.block_file(loaded, block_id)
+        locale_dir = self.root / "content" / project.source_locale
+        try:
+            block, problems = read_block(project, project.source_locale, path, locale_dir, text)
+        except ProblemsError as error:
+            return sorted(error.problems, key=lambda p: p.line)
+        if block is not None and block.id != block_id:
+            problems.append(
+                Problem(block.path, 2, f'the id must stay "{block_id}": briefs name it.')
+            )
+        entries = loaded.bibliography.entries
+        for citation in block.citations if block is not None and entries else ():
+            if citation.key not in entries:
+                problems.append(
+                    Problem(
+                        block.path if block else "",
+                        citation.line,
+                        f'unknown citation key "@{citation.key}": it is not in '
+                        f"{loaded.bibliography.path}.",
+                    )
+                )
+        return sorted(problems, key=lambda p: p.line)
+
+    def save_block(self, block_id: str, text: str) -> list[Problem]:
+        """Write the edited block if it is valid; else change nothing and say why."""
+        with self.lock:
+            problems = self.block_problems(block_id, text)
+            if not problems:
+                write_atomic(self.block_file(self.loaded(), block_id), text.encode("utf-8"))
+                self.cache.clear()  # every composition may hold the old text
+        return problems
+
+    def block_page(
+        self, block_id: str, back: str, text: str | None = None, problems: Iterable[Problem] = ()
+    ) -> str:
+        loaded = self.loaded()
+        path = self.block_file(loaded, block_id)
+        shown = path.read_text(encoding="utf-8") if text is None else text
+        return self.templates.get_template("block.html.j2").render(
+            block_id=block_id,
+            path=path.relative_to(self.root.resolve()).as_posix(),
+            text=shown,
+            problems=[(p.line, p.message) for p in problems],
+            back=back,
+            token=self.token,
+        )
 
     # --- the page ------------------------------------------------------------------------
 
@@ -351,6 +421,17 @@ class StudioHandler(http.server.BaseHTTPRequestHandler):
         if url.path == "/":
             self._redirect("/compose")
             return
+        if url.path == "/block":
+            fields = urllib.parse.parse_qs(url.query)
+            block_id = (fields.get("id") or [""])[-1]
+            back = Query.parse((fields.get("back") or [""])[-1]).encode()
+            try:
+                page = self.studio.block_page(block_id, back)
+            except BriefgenError as error:
+                self.send_error(404, str(error))
+                return
+            self._send(200, "text/html; charset=utf-8", page.encode())
+            return
         query = Query.parse(url.query)
         if url.path == "/compose":
             if url.query != query.encode():  # every composition has one address
@@ -366,11 +447,14 @@ class StudioHandler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
-        if url.path != "/save":
+        if url.path not in ("/save", "/block"):
             self.send_error(404, "no such action in the studio")
             return
         form = self._form()
         if form is None:
+            return
+        if url.path == "/block":
+            self._save_block(form)
             return
         query = Query.parse(form.get("query", ""))
         name = form.get("name", "").strip()
@@ -388,6 +472,21 @@ class StudioHandler(http.server.BaseHTTPRequestHandler):
         relative = saved.relative_to(self.studio.root.resolve()).as_posix()
         notice = f"Saved {relative}. Build it again any time: briefgen build {saved.stem}"
         self._send(200, "text/html; charset=utf-8", self.studio.page(query, notice).encode())
+
+    def _save_block(self, form: dict[str, str]) -> None:
+        block_id, back = form.get("id", ""), Query.parse(form.get("back", "")).encode()
+        # A browser sends a textarea's lines with CRLF; the files have LF.
+        text = form.get("text", "").replace("\r\n", "\n")
+        try:
+            problems = self.studio.save_block(block_id, text)
+        except BriefgenError as error:
+            self.send_error(404, str(error))
+            return
+        if problems:
+            page = self.studio.block_page(block_id, back, text, problems)
+            self._send(400, "text/html; charset=utf-8", page.encode())
+            return
+        self._redirect("/compose?" + back if back else "/compose")
 
     def _form(self) -> dict[str, str] | None:
         """The posted form, once the request is shown to come from the studio's own page."""
