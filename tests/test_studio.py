@@ -232,6 +232,12 @@ def test_another_site_can_neither_read_the_studio_nor_make_it_write(
         status, _ = _request(base, "POST", "/save", headers, urllib.parse.urlencode(fields))
         assert status in (403, 421), (headers, fields)
     assert not (project / "briefs/planted.yaml").exists()
+    # A name is never a path.
+    status, _ = _request(
+        base, "POST", "/save", {"Host": host, "Origin": base},
+        urllib.parse.urlencode({**form, "name": "../planted", "token": running.token}),
+    )  # fmt: skip
+    assert status == 400 and not (project / "planted.yaml").exists()
     # The same request from the page itself is accepted.
     status, _ = _request(
         base, "POST", "/save", {"Host": host, "Origin": base},

@@ -52,6 +52,7 @@ from briefgen.errors import BriefgenError, Problem, ProblemsError
 from briefgen.i18n import locale_states, vocabulary_label
 from briefgen.model import FORMATS, Artifact
 from briefgen.output import write_atomic
+from briefgen.project import SLUG
 from briefgen.recipes import RECIPES_DIR
 from briefgen.serve import LOOPBACK, LoopbackServer, host_allowed
 
@@ -202,6 +203,17 @@ class Studio:
 
     def save(self, query: Query, name: str) -> Path:
         """Write the composition's recipe as briefs/<name>.yaml (compose --save-recipe)."""
+        if not SLUG.match(name):  # a name, never a path: nothing outside briefs/
+            raise ProblemsError(
+                [
+                    Problem(
+                        "name",
+                        0,
+                        f'"{name}" must be a slug (a-z, 0-9, hyphens), e.g. thursday: the file '
+                        f"is {RECIPES_DIR}/<name>.yaml and the name is the brief's id.",
+                    )
+                ]
+            )
         request = query.request(self.root)
         path = self.root / RECIPES_DIR / f"{name}.yaml"
         with self.lock:
