@@ -49,7 +49,7 @@ from briefgen.compose import (
 )
 from briefgen.content import read_block
 from briefgen.errors import BriefgenError, Problem, ProblemsError
-from briefgen.i18n import locale_states, vocabulary_label
+from briefgen.i18n import language_name, locale_states, vocabulary_label
 from briefgen.model import FORMATS, Artifact
 from briefgen.output import write_atomic
 from briefgen.project import SLUG
@@ -314,7 +314,7 @@ class Studio:
             audiences=options("audiences"),
             use_cases=options("use_cases"),
             rights=options("rights"),
-            locales=project.locales,
+            locales=[(code, language_name(code)) for code in project.locales],
             source_locale=project.source_locale,
             default_pages=DEFAULT_PAGES,
             today=dt.datetime.now(dt.UTC).date().isoformat(),
