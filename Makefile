@@ -5,11 +5,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: briefs test test-fast lint pytest check clean page-images
+.PHONY: briefs test test-fast lint pytest check clean page-images studio
 
 briefs: $(VENV)/.installed
 	$(BIN)/python -m compileall -q src/briefgen
 	$(BIN)/briefgen build
+
+# The campaigners' page in the browser (README: "The studio").
+studio: $(VENV)/.installed
+	$(BIN)/briefgen studio
 
 check: $(VENV)/.installed
 	$(BIN)/briefgen check --strict

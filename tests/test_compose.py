@@ -7,6 +7,7 @@ small scenario `compose-small` where exact choices and exact messages are the po
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -291,7 +292,10 @@ def test_a_part_no_block_can_fill_is_an_error_that_says_what_to_write(scenario) 
 def test_the_saved_recipe_is_readable_and_rebuilds_the_brief(scenario) -> None:
     project = scenario("compose-small")
     saved = project / "briefs/for-officials.yaml"
-    asked = ("--audience", "officials", "--use-case", "schools", "--words", "150")
+    asked = (
+        "--audience", "officials", "--use-case", "schools", "--words", "150",
+        "--date", "2026-12-10",
+    )  # fmt: skip
     result = run_cli(
         "--project", project, "compose", *asked, "--format", "md", "--save-recipe", saved
     )
@@ -300,7 +304,7 @@ def test_the_saved_recipe_is_readable_and_rebuilds_the_brief(scenario) -> None:
         "for-officials\n" in result.stdout  # fmt: skip
     assert saved.read_text() == (
         "# Composed by: briefgen compose --audience officials --use-case schools --words 150 "
-        "--format md\n"
+        "--format md --date 2026-12-10\n"
         "# A recipe like any other (docs/recipes.md): edit it, copy it into briefs/, then\n"
         "# run `briefgen build for-officials` to rebuild the same brief.\n"
         "title:\n"
@@ -311,6 +315,7 @@ def test_the_saved_recipe_is_readable_and_rebuilds_the_brief(scenario) -> None:
         "use_cases: [schools]\n"
         "formats: [md]\n"
         "words: 150\n"
+        "date: 2026-12-10\n"
         "sections:\n"
         "  - title:\n"
         "      en: Why this matters to education officials\n"
@@ -377,3 +382,145 @@ def test_help_shows_examples_to_copy() -> None:
         "--format pdf,docx\n"
     ) in result.stdout
     assert "Default: --pages 2." in " ".join(result.stdout.split())
+
+
+def test_prepared_for_and_the_date_show_in_every_format(scenario, tmp_path: Path) -> None:
+    project = scenario("compose-small")
+    result = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--words", "150", "--format", "md,html", "--prepared-for", "the Ministry of Education",
+        "--date", "2026-12-10",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    markdown = (project / "build-compose/en/officials-schools.md").read_text()
+    assert "\nPrepared for the Ministry of Education · schools · December 10, 2026 · " in markdown
+    html = (project / "build-compose/en/officials-schools.html").read_text()
+    assert "<dd>the Ministry of Education</dd>" in html
+    # Without --date, a composed brief is dated today; a release keeps briefgen.yaml's date.
+    today = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--words", "150", "--format", "md", "--out", tmp_path,
+    )  # fmt: skip
+    assert today.exit_code == 0, today.stderr
+    printed = dt.datetime.now(dt.UTC).date()
+    assert (
+        f"{printed:%B} {printed.day}, {printed.year}"
+        in (tmp_path / "en/officials-schools.md").read_text()
+    )
+    wrong = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--date", "10/12/2026",
+    )  # fmt: skip
+    assert wrong.exit_code == 1
+    assert wrong.stderr == (
+        'error: --date: "10/12/2026" is not a date; give YYYY-MM-DD (e.g. 2026-12-10) or today.\n'
+    )
+
+    # Word and OpenDocument: "Prepared for" with the text, and "Prepared by" the organisation.
+    out = tmp_path / "shipped"
+    shipped = run_cli(
+        "--project", REPO, "compose", "--audience", "government", "--use-case", "education",
+        "--words", "900", "--format", "docx,md", "--prepared-for", "the Ministry of Education",
+        "--date", "2026-12-10", "--out", out,
+    )  # fmt: skip
+    assert shipped.exit_code == 0, shipped.stderr
+    paragraphs = [
+        p.text for p in docx.Document(str(out / "en/government-education.docx")).paragraphs
+    ]
+    assert "Prepared for the Ministry of Education" in paragraphs
+    assert "December 10, 2026 · Prepared by The Emotional Entanglement briefs project" in paragraphs
+    assert (
+        "· Prepared by The Emotional Entanglement briefs project ·"
+        in (out / "en/government-education.md").read_text()
+    )
+
+
+def test_pinned_blocks_go_in_first_and_excluded_ones_never(scenario) -> None:
+    project = scenario("compose-small")
+    result = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--words", "200", "--format", "md", "--include", "law", "--exclude", "privacy",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    chosen = _chosen(result.stdout)
+    assert "privacy" not in chosen and "privacy" not in result.stdout
+    assert re.search(r"^    law +12 words  pinned \(--include\)$", result.stdout, re.M)
+    assert sum(chosen.values()) == _words(result.stdout) <= 200
+    # A pinned block that the budget cannot hold is an error that says by how much.
+    words = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--words", "150", "--include", "vendors",
+    )  # fmt: skip
+    assert words.exit_code == 1
+    assert words.stderr == (
+        "error: the pinned blocks do not fit: with vendors (550 words) the brief runs 498 words "
+        "over --words 150; pin fewer blocks (--include) or give a larger budget.\n"
+    )
+    pages = run_cli(
+        "--project", project, "compose", "--audience", "press", "--use-case", "schools",
+        "--pages", "1", "--include", "vendors", "--format", "pdf",
+    )  # fmt: skip
+    assert pages.exit_code == 1
+    assert pages.stderr == (
+        "error: the pinned blocks do not fit: with vendors (550 words) the brief runs 2 pages "
+        "over --pages 1; pin fewer blocks (--include) or give a larger budget.\n"
+    )
+    assert not (project / "build-compose/en/press-schools.pdf").exists()
+    unknown = run_cli(
+        "--project", project, "compose", "--audience", "press", "--use-case", "schools",
+        "--include", "vendor", "--exclude", "law", "--include", "law",
+    )  # fmt: skip
+    assert unknown.stderr.splitlines()[:2] == [
+        'error: --exclude: "law" is also given to --include.',
+        'error: --include: "vendor" is not a block of this project (did you mean "vendors"?).',
+    ]
+
+
+def test_in_a_target_language_translated_blocks_are_preferred_and_the_rest_announced(
+    tmp_path: Path,
+) -> None:
+    project = copy_project(REPO, tmp_path / "project")
+    (project / "content/fr/40-rights/030-dignity.md").unlink()
+    (project / "content/fr/01-framing/010-government.md").unlink()
+    asked = (
+        "--project", project, "compose", "--audience", "government", "--use-case", "education",
+        "--words", "900", "--locale", "fr", "--format", "md",
+    )  # fmt: skip
+    result = run_cli(*asked)
+    assert result.exit_code == 0, result.stderr
+    chosen = _chosen(result.stdout)
+    # The opening has no other block for the government: it stays in English, said up front.
+    assert "framing-government" in chosen and "rights-dignity" not in chosen
+    assert result.stderr.startswith(
+        f"note: {chosen['framing-government']} of the brief's words will stay in en: 1 block(s) "
+        "have no current fr translation (framing-government).\n"
+    )
+    refused = run_cli(*asked, "--untranslated", "refuse")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("error: ")
+    assert "have no current fr translation (framing-government), and --untranslated refuse" in (
+        refused.stderr
+    )
+
+
+def test_order_moves_blocks_within_their_sections(scenario) -> None:
+    project = scenario("compose-small")
+    result = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--words", "200", "--format", "md", "--order", "summary-schools,framing-schools",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    # The two named blocks swap the places they held; the required opening keeps its own.
+    assert list(_chosen(result.stdout))[:3] == [
+        "framing-officials", "summary-schools", "framing-schools",
+    ]  # fmt: skip
+    markdown = (project / "build-compose/en/officials-schools.md").read_text()
+    assert markdown.index("### Why officials should care") < markdown.index("### Schools in brief")
+    assert markdown.index("### Schools in brief") < markdown.index("### Why classrooms are")
+    unknown = run_cli(
+        "--project", project, "compose", "--audience", "officials", "--use-case", "schools",
+        "--order", "framing-school",
+    )  # fmt: skip
+    assert unknown.stderr.startswith(
+        'error: --order: "framing-school" is not a block of this project (did you mean '
+    )

@@ -221,6 +221,11 @@ PREPARED_FOR = {
     "fr": "Préparé pour le gouvernement chinois",
     "zh-Hans": "呈送对象：中国政府",
 }
+PREPARED_BY = {
+    "en": "Prepared by The Emotional Entanglement briefs project",
+    "fr": "Préparé par Le projet de notes «\u00a0Emotional Entanglement\u202f»",  # typography
+    "zh-Hans": "编写单位：《情感纠缠》简报项目组",
+}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -230,7 +235,7 @@ def test_the_title_block_says_whom_the_brief_is_prepared_for(
     document = docx.Document(str(shipped_build / f"{locale}/government.docx"))
     lines = [(p.style.name, p.text) for p in document.paragraphs[:4]]
     assert lines[2] == ("Prepared For", PREPARED_FOR[locale])
-    assert lines[3][0] == "Date"
+    assert lines[3][0] == "Date" and lines[3][1].endswith(f" · {PREPARED_BY[locale]}")
     with zipfile.ZipFile(shipped_build / f"{locale}/government.odt") as odt:
         content = etree.fromstring(odt.read("content.xml"))
     prepared = [

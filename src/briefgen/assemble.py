@@ -218,7 +218,7 @@ def assemble(
         subtitle=localized(recipe.subtitle, locale, project.source_locale),
         audience_label="" if audience == "all" else label("audiences", audience),
         use_case_labels=tuple(label("use_cases", u) for u in sorted(recipe.use_cases)),
-        date=project.build_date,
+        date=recipe.date or project.build_date,
         sections=tuple(sections),
         fallback_blocks=tuple(sorted(fallback)) if locale != project.source_locale else (),
         terms=terms,

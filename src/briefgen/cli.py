@@ -406,6 +406,39 @@ def _comma_list(values: tuple[str, ...]) -> tuple[str, ...]:
     metavar="FILE",
     help="Also write the recipe of this brief, to keep, edit and rebuild with briefgen build.",
 )
+@click.option(
+    "--prepared-for",
+    default="",
+    metavar="TEXT",
+    help='The "Prepared for" line, e.g. "the Ministry of Education" (default: the audience).',
+)
+@click.option(
+    "--date",
+    "date_text",
+    default="today",
+    metavar="YYYY-MM-DD|today",
+    help="The date printed in the brief. Default: today.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="ID",
+    help="Pin this block in: it goes in first and counts against the budget (repeatable).",
+)
+@click.option("--exclude", multiple=True, metavar="ID", help="Never use this block (repeatable).")
+@click.option(
+    "--order",
+    multiple=True,
+    metavar="ID,...",
+    help="Blocks in this order within their sections (the others keep their places).",
+)
+@click.option(
+    "--untranslated",
+    default="fallback",
+    metavar="fallback|refuse",
+    help="In another language, a block with no current translation stays in the source "
+    "language (fallback, said before building), or compose stops (refuse).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every block left out, not the first 10.")
 @click.pass_obj
 def compose_command(
@@ -420,6 +453,12 @@ def compose_command(
     title: str,
     out: Path | None,
     save_recipe: Path | None,
+    prepared_for: str,
+    date_text: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    order: tuple[str, ...],
+    untranslated: str,
     verbose: bool,
 ) -> None:
     """Compose a brief for an audience and a use case, to a length, with no recipe file.
@@ -436,8 +475,9 @@ def compose_command(
       briefgen compose --audience government --use-case education --locale zh-Hans \\
           --save-recipe briefs/thursday.yaml
     """
-    from briefgen.compose import DEFAULT_FORMATS, ComposeRequest, compose
+    from briefgen.compose import DEFAULT_FORMATS, ComposeRequest, compose, parse_date
 
+    date = run(ctx, lambda: parse_date(date_text))
     request = ComposeRequest(
         root=ctx.root,
         audience=audience,
@@ -451,9 +491,19 @@ def compose_command(
         out=out.resolve() if out else None,
         save_recipe=save_recipe,
         jobs=min(default_jobs(), 2),
+        prepared_for=prepared_for.strip(),
+        date=date,
+        include=_comma_list(include),
+        exclude=_comma_list(exclude),
+        untranslated=untranslated,
+        order=_comma_list(order),
     )
+
+    def notice(text: str) -> None:
+        click.secho(f"note: {text}", fg="cyan", err=True)
+
     with ProgressDisplay(quiet=True) as display:
-        composed = run(ctx, lambda: compose(request, display))
+        composed = run(ctx, lambda: compose(request, display, notice))
     print_composed(composed, verbose)
 
 
@@ -462,19 +512,15 @@ LEFT_OUT_SHOWN = 10
 
 def print_composed(composed: Any, verbose: bool) -> None:
     """What went in (per section), what stayed out and why, and the words and pages."""
+    from briefgen.compose import why_chosen
+
     recipe = composed.recipe
     title = recipe.title.get(composed.locale) or next(iter(recipe.title.values()))
     click.secho(f"{title} ({recipe.id}, {composed.locale})", bold=True)
     for heading, candidates in composed.sections:
         click.echo(f"  {heading}")
         for candidate in candidates:
-            why = (
-                f"  required: {candidate.required}"
-                if candidate.required
-                else f"  first after them: {candidate.preferred}"
-                if candidate.preferred
-                else ""
-            )
+            why = f"  {why_chosen(candidate)}" if why_chosen(candidate) else ""
             click.echo(f"    {candidate.block.id:<40} {candidate.words:>5} words{why}")
     left = composed.left_out
     if left:
@@ -871,6 +917,47 @@ def serve_command(ctx: Context, target: str | None, locale: str | None, port: in
         serve_folder(Path(target), port, locale)
     else:
         serve_preview(ctx, target or "", locale, port)
+
+
+@main.command("studio")
+@click.option(
+    "--port",
+    type=int,
+    default=8765,
+    show_default=True,
+    help="The port on 127.0.0.1 (0: any free port).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the address.")
+@click.pass_obj
+def studio_command(ctx: Context, port: int, no_browser: bool) -> None:
+    """Compose briefs in the browser: choose, pin, drop, preview, download, save a recipe.
+
+    A local web page on 127.0.0.1 only: the audience, use cases, rights, language, budget,
+    "Prepared for" and date; the candidate blocks and why each is in or out; a preview; PDF,
+    Word, OpenDocument, EPUB, HTML and Markdown downloads; and a recipe saved under briefs/.
+    Every composition has its own address, which gives the same files again.
+
+    \b
+    Examples:
+      briefgen studio
+      briefgen studio --port 8800 --no-browser
+    """
+    import webbrowser
+
+    from briefgen.studio import make_studio_server
+
+    run(ctx, lambda: load(ctx.root))  # a project with problems says so here, not in the page
+    server, _ = listen(lambda: make_studio_server(ctx.root, port), port)
+    url = f"http://{server.server_address[0]}:{server.server_address[1]}/compose"
+    click.echo(f"briefgen studio at {url} (Ctrl-C to stop)")
+    if not no_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def listen(make: Callable[[], Any], port: int) -> Any:

@@ -25,10 +25,11 @@ out: the composed brief has its own opening.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from briefgen.i18n import (
     STRINGS_DIR,
     block_words,
     is_cjk,
+    locale_states,
     vocabulary_label,
 )
 from briefgen.manifest import read_manifest, write_manifest
@@ -115,6 +117,12 @@ class ComposeRequest:
     out: Path | None = None  # None: build-compose/ in the project
     save_recipe: Path | None = None
     jobs: int = 1
+    prepared_for: str = ""  # the "Prepared for" line; "": the audience's name
+    date: dt.date | None = None  # the date printed; None: today
+    include: tuple[str, ...] = ()  # block ids pinned in, before anything else
+    exclude: tuple[str, ...] = ()  # block ids never used
+    untranslated: str = "fallback"  # or refuse: stop when a chosen block is not translated
+    order: tuple[str, ...] = ()  # block ids in the order wanted within their sections
 
     @property
     def budget(self) -> str:
@@ -133,6 +141,16 @@ class ComposeRequest:
         parts.append(f"--format {','.join(self.formats)}")
         if self.title:
             parts.append(f"--title {_quoted(self.title)}")
+        if self.prepared_for:
+            parts.append(f"--prepared-for {_quoted(self.prepared_for)}")
+        if self.date is not None:
+            parts.append(f"--date {self.date.isoformat()}")
+        parts += [f"--include {i}" for i in self.include]
+        parts += [f"--exclude {e}" for e in self.exclude]
+        if self.order:
+            parts.append(f"--order {','.join(self.order)}")
+        if self.untranslated != "fallback":
+            parts.append(f"--untranslated {self.untranslated}")
         return " ".join(parts)
 
 
@@ -143,9 +161,31 @@ class Candidate:
     block: Block  # in the source locale
     part: str
     words: int  # as the reader gets it: the translation, or the source shown in its place
-    rank: tuple[int, int, int, str, str]  # (tier, priority, -relevance, file path, id)
+    # (tier, untranslated, priority, -relevance, file path, id): in a target language a block
+    # with a current translation ranks before one that would stay in the source language.
+    rank: tuple[int, int, int, int, str, str]
     required: str = ""  # the required part it fills, if it is that part's choice
     preferred: str = ""  # the preferred part it fills, if it is that part's best block
+    pinned: bool = False  # asked for with --include: goes in first
+    translated: bool = True  # current in the brief's language (always, in the source)
+
+    @property
+    def fixed(self) -> bool:
+        """Goes in before anything else and is never taken out to fit."""
+        return bool(self.required) or self.pinned
+
+
+def why_chosen(candidate: Candidate) -> str:
+    """Why a block went in, when it is more than its rank: "" for the rest."""
+    if candidate.required and candidate.pinned:
+        return f"pinned (--include), as {candidate.required}"
+    if candidate.required:
+        return f"required: {candidate.required}"
+    if candidate.pinned:
+        return "pinned (--include)"
+    if candidate.preferred:
+        return f"first after them: {candidate.preferred}"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -178,15 +218,49 @@ class Composed:
     written: tuple[Path, ...]
     saved: Path | None
     fallback_blocks: tuple[str, ...]
+    request: ComposeRequest  # as composed: the date resolved
+    untranslated_words: int = 0  # the chosen blocks' words that stay in the source language
 
 
-def compose(request: ComposeRequest, progress: Progress = lambda event: None) -> Composed:
-    """Compose, fit and build a brief; raise ProblemsError or BriefgenError before writing."""
+Notice = Callable[[str], None]
+
+
+def compose(
+    request: ComposeRequest,
+    progress: Progress = lambda event: None,
+    notice: Notice = lambda text: None,
+) -> Composed:
+    """Compose, fit and build a brief, then write it; raise ProblemsError or BriefgenError
+    before writing anything. `notice` hears what the user should know before the build (the
+    words that stay in the source language)."""
     loaded = load(request.root)
+    composed, prepared, artifacts = composition(loaded, request, progress, notice)
+    saving = _recipe_file(loaded, composed.request, composed.recipe)  # refused before any output
+    written = _write(
+        loaded, request, prepared, [a for a in artifacts if a.format in request.formats]
+    )
+    saved = _save(*saving) if saving else None
+    return dataclasses.replace(composed, written=tuple(written), saved=saved)
+
+
+def composition(
+    loaded: Loaded,
+    request: ComposeRequest,
+    progress: Progress = lambda event: None,
+    notice: Notice = lambda text: None,
+) -> tuple[Composed, Prepared, list[Artifact]]:
+    """Choose, fit and render a brief in memory (the studio serves it from there)."""
     project = loaded.project
     locale = request.locale or project.source_locale
     _validate(loaded, request)
-    ranked = _candidates(loaded, request)
+    if request.date is None:  # a composed brief is dated the day it is made
+        request = dataclasses.replace(request, date=dt.datetime.now(dt.UTC).date())
+    states = (
+        {}
+        if locale == project.source_locale
+        else {k: v.state for k, v in locale_states(loaded.content, project, locale).items()}
+    )
+    ranked = _candidates(loaded, request, states)
     measured = _measure(loaded, ranked, locale)
     recipe_id = _recipe_id(loaded, request)
     builder = _Builder(loaded, request, recipe_id, locale, progress)
@@ -197,23 +271,30 @@ def compose(request: ComposeRequest, progress: Progress = lambda event: None) ->
         chosen, left_out, renders = _fit_pages(
             builder, measured, request.pages or DEFAULT_PAGES, locale
         )
+    untranslated = [c for c in chosen if not c.translated]
+    if untranslated:
+        words = sum(c.words for c in untranslated)
+        ids = ", ".join(c.block.id for c in untranslated)
+        if request.untranslated == "refuse":
+            raise BriefgenError(
+                f"{words:,} words in {len(untranslated)} block(s) have no current {locale} "
+                f"translation ({ids}), and --untranslated refuse was asked: translate them "
+                "(briefgen i18n export), --exclude them, or leave out --untranslated refuse."
+            )
+        notice(
+            f"{words:,} of the brief's words will stay in {project.source_locale}: "
+            f"{len(untranslated)} block(s) have no current {locale} translation ({ids})."
+        )
     recipe = builder.recipe(chosen)
-    saving = _recipe_file(loaded, request, recipe)  # a refusal comes before any output
     prepared, artifacts = builder.render(recipe, request.formats)
-    written = _write(
-        loaded, request, prepared, [a for a in artifacts if a.format in request.formats]
-    )
-    saved = _save(*saving) if saving else None
     pdf = next((a for a in artifacts if a.format == "pdf"), None)
     brief = prepared.brief
-    return Composed(
+    by_id = {c.block.id: c for c in chosen}
+    composed = Composed(
         recipe=recipe,
         locale=locale,
         sections=tuple(
-            (
-                section.title,
-                tuple(c for c in chosen if c.block.id in {b.id for b in section.blocks}),
-            )
+            (section.title, tuple(by_id[b.id] for b in section.blocks if b.id in by_id))
             for section in brief.sections
         ),
         left_out=tuple(left_out),
@@ -221,10 +302,25 @@ def compose(request: ComposeRequest, progress: Progress = lambda event: None) ->
         characters=sum(len(CJK.findall(f"{b.title}\n{b.body}")) for b in brief.blocks),
         pages=page_count(pdf.data) if pdf else None,
         renders=tuple(renders),
-        written=tuple(written),
-        saved=saved,
+        written=(),
+        saved=None,
         fallback_blocks=brief.fallback_blocks,
+        request=request,
+        untranslated_words=sum(c.words for c in untranslated),
     )
+    return composed, prepared, artifacts
+
+
+def parse_date(text: str) -> dt.date | None:
+    """--date: YYYY-MM-DD, or today (None: compose dates it when it runs)."""
+    if text.strip().lower() in ("", "today"):
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise BriefgenError(
+            f'--date: "{text}" is not a date; give YYYY-MM-DD (e.g. 2026-12-10) or today.'
+        ) from None
 
 
 def page_count(pdf: bytes) -> int:
@@ -272,6 +368,36 @@ def _validate(loaded: Loaded, request: ComposeRequest) -> None:
     for option, value in (("--words", request.words), ("--pages", request.pages)):
         if value is not None and value < 1:
             problems.append(Problem(option, 0, f"must be a whole number, at least 1, not {value}."))
+    if request.untranslated not in ("fallback", "refuse"):
+        check("--untranslated", request.untranslated, ("fallback", "refuse"), "refuse or fallback")
+    if "\n" in request.prepared_for or len(request.prepared_for) > 200:
+        problems.append(Problem("--prepared-for", 0, "must be one line of at most 200 characters."))
+    blocks = loaded.content.locale(project.source_locale)
+    part_kinds = {kind for part in PARTS for kind in part.kinds}
+    for option, ids in (
+        ("--include", request.include),
+        ("--exclude", request.exclude),
+        ("--order", request.order),
+    ):
+        for block_id in ids:
+            block = blocks.get(block_id)
+            if block is None:
+                check(option, block_id, blocks, "a block of this project")
+            elif option == "--include" and block.kind not in part_kinds:
+                problems.append(
+                    Problem(
+                        option,
+                        0,
+                        f'"{block_id}" is a {block.kind} block, and a composed brief has no '
+                        f"section for that kind (it takes {', '.join(sorted(part_kinds))}).",
+                    )
+                )
+            elif option == "--include" and not Audience(project.build_date).may_show(block):
+                problems.append(
+                    Problem(option, 0, f'"{block_id}" is internal or under embargo: not public.')
+                )
+    for block_id in sorted(set(request.include) & set(request.exclude)):
+        problems.append(Problem("--exclude", 0, f'"{block_id}" is also given to --include.'))
     saved = request.save_recipe
     if saved is not None and (not SLUG.match(saved.stem) or saved.suffix != ".yaml"):
         problems.append(
@@ -313,12 +439,16 @@ def _strings_file(project: Project, locale: str) -> str:
 # --- choose --------------------------------------------------------------------------------
 
 
-def _candidates(loaded: Loaded, request: ComposeRequest) -> list[Candidate]:
+def _candidates(
+    loaded: Loaded, request: ComposeRequest, states: Mapping[str, str]
+) -> list[Candidate]:
     """Every block the brief may use, in rank order, with each required part's choice marked.
 
     Required parts may use a block that speaks to none of the requested rights (the brief
     cannot do without an opening); the other blocks must speak to one of them, if rights are
-    asked for.
+    asked for. Pinned blocks (--include) are candidates whatever they serve; excluded ones
+    never. `states`: each block's translation state in the brief's language (empty in the
+    source language).
     """
     project = loaded.project
     vocab = project.vocabularies
@@ -328,9 +458,12 @@ def _candidates(loaded: Loaded, request: ComposeRequest) -> list[Candidate]:
     public = Audience(project.build_date)
     part_of = {kind: part.key for part in PARTS for kind in part.kinds}
     eligible: list[Candidate] = []
+    pinned, excluded = set(request.include), set(request.exclude)
     for block in loaded.content.locale(project.source_locale).values():
         serves_all = block.use_cases == every_use_case
-        if (
+        if block.id in excluded:
+            continue
+        if block.id not in pinned and (
             block.kind not in part_of
             or request.audience not in block.audiences
             or not block.use_cases & use_cases
@@ -343,8 +476,18 @@ def _candidates(loaded: Loaded, request: ComposeRequest) -> list[Candidate]:
             + len(block.rights & rights)
             + (block.audiences != every_audience)
         )
-        rank = (1, block.priority, -relevance, block.order, block.id)
-        eligible.append(Candidate(block, part_of[block.kind], 0, rank))
+        translated = not states or states.get(block.id) == "current"
+        rank = (1, int(not translated), block.priority, -relevance, block.order, block.id)
+        eligible.append(
+            Candidate(
+                block,
+                part_of[block.kind],
+                0,
+                rank,
+                pinned=block.id in pinned,
+                translated=translated,
+            )
+        )
     eligible.sort(key=lambda c: c.rank)
     chosen: dict[str, str] = {}
     missing = []
@@ -363,12 +506,20 @@ def _candidates(loaded: Loaded, request: ComposeRequest) -> list[Candidate]:
             chosen[options[0].block.id] = part.required
         else:
             missing.append(_missing_part(loaded, request, part, kinds))
+    # A pinned block of a required part's kind is that part's choice: the user chose it.
+    for part in PARTS:
+        kinds = REQUIRED_KINDS.get(part.key, part.kinds)
+        pins = [c for c in eligible if c.pinned and c.block.kind in kinds]
+        if part.required and pins:
+            for block_id in [k for k, v in chosen.items() if v == part.required]:
+                del chosen[block_id]
+            chosen[pins[0].block.id] = part.required
     if missing:
         raise ProblemsError(missing)
     kept = [
         dataclasses.replace(c, required=chosen.get(c.block.id, ""))
         for c in eligible
-        if c.block.id in chosen or not rights or c.block.rights & rights
+        if c.block.id in chosen or c.pinned or not rights or c.block.rights & rights
     ]
     for part in PARTS:
         best = next((c for c in kept if c.part == part.key and not c.required), None)
@@ -392,7 +543,8 @@ def _missing_part(
         f'no {kind} block serves the audience "{request.audience}" and the use case '
         f"{use_cases}, and the brief cannot do without one ({part.required}): write one "
         f"(kind: {next(iter(kinds))}, audiences: [{request.audience}] or all, use_cases: "
-        f"[{request.use_cases[0]}] or all) or choose another audience or use case.",
+        f"[{request.use_cases[0]}] or all) or choose another audience or use case"
+        + (f" (--exclude took out {', '.join(request.exclude)})." if request.exclude else "."),
     )
 
 
@@ -418,15 +570,23 @@ def _measure(loaded: Loaded, ranked: list[Candidate], locale: str) -> list[Candi
 def _fit(
     ranked: list[Candidate], budget: int, locale: str, option: str
 ) -> tuple[list[Candidate], list[LeftOut]]:
-    """The required parts, then every candidate in rank order that still fits the budget."""
+    """The required parts and the pinned blocks, then every candidate in rank order that
+    still fits the budget."""
     required = [c for c in ranked if c.required]
     used = sum(c.words for c in required)
     if used > budget:
         raise BriefgenError(_too_small(required, used, f"{option} {budget}", locale, "words"))
-    chosen = list(required)
+    pins = [c for c in ranked if c.pinned and not c.required]
+    with_pins = used + sum(c.words for c in pins)
+    if with_pins > budget:
+        raise BriefgenError(
+            _pins_overflow(pins, f"{with_pins - budget:,} words", f"{option} {budget}")
+        )
+    chosen = [*required, *pins]
+    used = with_pins
     left_out = []
     for candidate in ranked:
-        if candidate.required:
+        if candidate.fixed:
             continue
         if used + candidate.words <= budget:
             chosen.append(candidate)
@@ -436,6 +596,14 @@ def _fit(
                 LeftOut(candidate, f"does not fit: {candidate.words} words, {budget - used} left")
             )
     return chosen, left_out
+
+
+def _pins_overflow(pins: list[Candidate], over: str, asked: str) -> str:
+    listed = ", ".join(f"{c.block.id} ({c.words} words)" for c in pins)
+    return (
+        f"the pinned blocks do not fit: with {listed} the brief runs {over} over {asked}; "
+        "pin fewer blocks (--include) or give a larger budget."
+    )
 
 
 def _too_small(required: list[Candidate], need: int, asked: str, locale: str, unit: str) -> str:
@@ -460,7 +628,7 @@ def _fit_pages(
     while the PDF still fits (after one that does not, only shorter ones; MAX_MISSES misses at
     most). At most MAX_RENDERS renders."""
     estimate = max(pages * WORDS_PER_PAGE - FIRST_PAGE_AND_REFERENCES, 1)
-    required = [c for c in ranked if c.required]
+    required = [c for c in ranked if c.fixed]
     try:
         chosen, _ = _fit(ranked, estimate, locale, "--pages")
     except BriefgenError:
@@ -477,13 +645,22 @@ def _fit_pages(
     dropped: list[Candidate] = []
     while found > pages and len(chosen) > len(required):
         if len(renders) >= MAX_RENDERS:  # stop stepping: try the required parts alone
-            dropped = [c for c in chosen if not c.required]
+            dropped = [c for c in chosen if not c.fixed]
         else:
-            dropped = [max((c for c in chosen if not c.required), key=lambda c: c.rank)]
+            dropped = [max((c for c in chosen if not c.fixed), key=lambda c: c.rank)]
         for candidate in dropped:
             chosen.remove(candidate)
             reasons[candidate.block.id] = f"taken out: with it the PDF ran to {found} pages"
         found = count(chosen)
+    pins = [c for c in required if not c.required]
+    if found > pages and pins:
+        alone = [c for c in required if c.required]
+        if count(alone) <= pages:
+            over = found - pages
+            raise BriefgenError(
+                _pins_overflow(pins, f"{over} page{'s' if over != 1 else ''}", f"--pages {pages}")
+            )
+        required = alone
     if found > pages:
         raise BriefgenError(_too_small(required, found, f"--pages {pages}", locale, "pages"))
     # After a block that did not fit, only shorter ones are tried; the last block taken out
@@ -582,6 +759,7 @@ def composed_recipe(
         )
         if not picked:
             continue
+        picked = _reordered(picked, request.order)
         sections.append(
             SectionSpec(
                 title=_texts(loaded, part.title, request),
@@ -614,7 +792,20 @@ def composed_recipe(
         sections=tuple(sections),
         pages=None if request.words is not None else request.pages or DEFAULT_PAGES,
         words=request.words,
+        prepared_for=request.prepared_for.strip(),
+        date=request.date,
     )
+
+
+def _reordered(picked: list[Candidate], order: tuple[str, ...]) -> list[Candidate]:
+    """The blocks `order` names take, in its sequence, the places they held among `picked`;
+    the others keep theirs."""
+    position = {block_id: index for index, block_id in enumerate(order)}
+    named = sorted(
+        (c for c in picked if c.block.id in position), key=lambda c: position[c.block.id]
+    )
+    queue = iter(named)
+    return [next(queue) if c.block.id in position else c for c in picked]
 
 
 def _texts(loaded: Loaded, key: str, request: ComposeRequest) -> dict[str, str]:
@@ -762,6 +953,10 @@ def recipe_yaml(recipe: Recipe, project: Project, command: str) -> str:
         data["pages"] = recipe.pages
     if recipe.words is not None:
         data["words"] = recipe.words
+    if recipe.prepared_for:
+        data["prepared_for"] = recipe.prepared_for
+    if recipe.date is not None:
+        data["date"] = recipe.date
     data["sections"] = [_section_data(spec, project) for spec in recipe.sections]
     header = (
         f"# Composed by: {command}\n"
@@ -790,3 +985,23 @@ def _ordered(texts: Mapping[str, str], project: Project) -> dict[str, str]:
 
 def _quoted(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
+
+
+# --- for the studio ------------------------------------------------------------------------
+
+
+def render_composed(loaded: Loaded, composed: Composed, formats: tuple[str, ...]) -> list[Artifact]:
+    """A composed brief in more formats, from its recipe: no fitting again."""
+    builder = _Builder(
+        loaded, composed.request, composed.recipe.id, composed.locale, lambda event: None
+    )
+    _, artifacts = builder.render(composed.recipe, formats)
+    return [a for a in artifacts if a.format in formats]
+
+
+def save_composed(loaded: Loaded, request: ComposeRequest) -> tuple[Composed, Path]:
+    """Compose `request` (whose save_recipe names the file) and write only its recipe."""
+    composed, _, _ = composition(loaded, request)
+    saving = _recipe_file(loaded, composed.request, composed.recipe)
+    assert saving is not None  # request.save_recipe is set
+    return composed, _save(*saving)

@@ -259,6 +259,10 @@ class Recipe:
     # characters at 1.7 a word; `check` and `build` report a brief over it at `words_line`.
     words: int | None = None
     words_line: int = field(default=0, compare=False)
+    # A composed brief's own "Prepared for" line and date; a shipped recipe leaves them to the
+    # audience's name and briefgen.yaml's date (a release stays reproducible).
+    prepared_for: str = ""
+    date: dt.date | None = None
 
     def csl_for(self, default: str) -> str:
         """The recipe's citation style, else `default` (the locale's, from briefgen.yaml)."""

@@ -655,12 +655,19 @@ def prepared_for_line(meta: dict[str, Any]) -> str:
     """The title block's line saying whom a brief is for, from the label and the audience the
     metadata carries: "Prepared for the Chinese government"; Chinese puts a full-width colon
     between them. A brief for every audience (the summary) has no such line."""
-    label, audience, locale = (
-        meta_text(meta, k) for k in ("prepared-for-label", "audience", "lang")
-    )
-    if not audience:
+    return _labelled_line(meta, "prepared-for-label", "prepared-for-named")
+
+
+def prepared_by_line(meta: dict[str, Any]) -> str:
+    """ "Prepared by" and the organisation of the branding, if it names one."""
+    return _labelled_line(meta, "prepared-by-label", "organisation")
+
+
+def _labelled_line(meta: dict[str, Any], label_key: str, value_key: str) -> str:
+    label, value, locale = (meta_text(meta, k) for k in (label_key, value_key, "lang"))
+    if not value:
         return ""
-    return f"{label}{FULLWIDTH_COLON}{audience}" if is_cjk(locale) else f"{label} {audience}"
+    return f"{label}{FULLWIDTH_COLON}{value}" if is_cjk(locale) else f"{label} {value}"
 
 
 # What prepare_document changes inside the top-level blocks (pandoc.lazily): the notes above
@@ -674,16 +681,20 @@ PREPARE_CHANGES = {
 def prepare_document(tree: Any, format_name: str) -> None:
     """A brief's pandoc JSON, ready for the DOCX or ODT writer.
 
-    The end of the title block, under pandoc's title and subtitle: "Prepared for ..." in
-    the reference document's Prepared For style, then the date in its Date style (which draws
-    the rule that closes the title block). Pandoc would print the date before anything the
-    body starts with, so the date moves out of the metadata into these paragraphs.
+    The end of the title block, under pandoc's title and subtitle: "Prepared for ..." in the
+    reference document's Prepared For style, then the date and "Prepared by ..." in its Date
+    style (which draws the rule that closes the title block). Pandoc would print the
+    date before anything the body starts with, so the date moves out of the metadata into
+    these paragraphs.
     ODT references get the Bibliography style too (pandoc's DOCX writer has its own).
     Changes `tree` in place."""
     meta = tree["meta"]
+    date = meta.pop("date", {}).get("c", "")  # taken out: pandoc would print it first
+    # On the date's line, not a line of its own: a one-page brief stays on one page.
+    dated = " · ".join(part for part in (date, prepared_by_line(meta)) if part)
     lines = [
         (PREPARED_FOR[format_name], prepared_for_line(meta)),
-        ("Date", meta.pop("date", {}).get("c", "")),  # taken out: pandoc would print it first
+        ("Date", dated),
     ]
     block = [_styled_para(style, text) for style, text in lines if text]
     tree["blocks"][0:0] = block

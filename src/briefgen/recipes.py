@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ RECIPE_KEYS = {
     "words": "the most words the body may have, without references (check and build hold it)",
     "visibility": "public (default) or internal: an internal brief is built only by --internal",
     "untranslated": "refuse or fallback: what this brief does with blocks not translated",
+    "prepared_for": 'the text of the "Prepared for" line (default: the audience\'s name)',
+    "date": "the date printed in the brief, e.g. 2026-12-10 (default: briefgen.yaml's date)",
     "sections": "the ordered sections of the brief",
 }
 SECTION_KEYS = {
@@ -137,6 +140,14 @@ def load_recipe(project: Project, path: Path) -> Recipe:
             f"{did_you_mean(untranslated, ('refuse', 'fallback'))}."
         )
         untranslated = ""
+    prepared_for = data.get("prepared_for", "")
+    if not isinstance(prepared_for, str):
+        at(data, "prepared_for")("prepared_for must be text, e.g. the Ministry of Education.")
+        prepared_for = ""
+    date = data.get("date")
+    if date is not None and not isinstance(date, dt.date):
+        at(data, "date")(f'date must be a date like 2026-12-10, not "{date}".')
+        date = None
     visibility = str(data.get("visibility", "public"))
     if visibility not in ("public", "internal"):
         at(data, "visibility")(f'visibility must be public or internal, not "{visibility}".')
@@ -161,6 +172,8 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         untranslated=untranslated,
         words=words,
         words_line=data.line_of("words") if words is not None else 0,
+        prepared_for=prepared_for.strip(),
+        date=date,
     )
 
 

@@ -155,7 +155,11 @@ def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> d
         "lang": brief.locale,
         "typst-lang": typst_language(brief.locale),
         "audience": brief.audience_label,
-        "prepared-for": brief.audience_label or strings.get("all_audiences", "everyone"),
+        "prepared-for": brief.recipe.prepared_for
+        or brief.audience_label
+        or strings.get("all_audiences", "everyone"),
+        # The line office.py and the Markdown writer print: none for a brief for everyone.
+        "prepared-for-named": brief.recipe.prepared_for or brief.audience_label,
         "audience-label": strings.get("audience", "For"),
         "use-cases": ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels),
         "publisher": project.publisher_for(brief.locale),

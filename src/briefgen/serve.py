@@ -42,6 +42,14 @@ class LoopbackServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
+def host_allowed(handler: http.server.BaseHTTPRequestHandler) -> bool:
+    """Whether a request names this server by its loopback address or localhost and its port
+    in `Host` (DNS rebinding sends the attacker's name, and is refused)."""
+    port = handler.server.server_address[1]  # type: ignore[index]
+    names = {f"{LOOPBACK}:{port}", f"localhost:{port}"}
+    return handler.headers.get("Host", "").strip().lower() in names
+
+
 class BuildFolderHandler(http.server.SimpleHTTPRequestHandler):
     """Serves files from one folder and nothing outside it, to this machine's browser only.
 
@@ -63,9 +71,7 @@ class BuildFolderHandler(http.server.SimpleHTTPRequestHandler):
         return True
 
     def _host_allowed(self) -> bool:
-        port = self.server.server_address[1]  # type: ignore[index]
-        names = {f"{LOOPBACK}:{port}", f"localhost:{port}"}
-        return self.headers.get("Host", "").strip().lower() in names
+        return host_allowed(self)
 
     def translate_path(self, path: str) -> str:
         translated = super().translate_path(path)
