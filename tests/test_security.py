@@ -695,3 +695,29 @@ def test_an_svg_reference_is_refused_in_any_spelling(scenario, fill: str) -> Non
     )
     result = run_cli("--project", project, "check")
     assert result.exit_code == 1 and 'the logo "brand/mark.svg"' in result.stderr
+
+
+def test_a_disk_that_fills_at_the_manifest_leaves_the_whole_build_as_it_was(
+    scenario, monkeypatch
+) -> None:
+    """Artifacts, library page and manifest are staged together and renamed only when all are
+    on disk: the disk filling at the last file leaves every earlier output and the old manifest."""
+    from briefgen import output
+
+    project = scenario("minimal")
+    assert run_cli("--project", project, "build", "-q").exit_code == 0
+    block = project / "content/en/010-intro.md"
+    block.write_text(block.read_text().replace("claim to read", "claim they can read"))
+    before = tree_digest(project / "build")
+    real = output._staged
+
+    def full_at_the_manifest(path: Path, data: bytes, durable: bool = True) -> str:
+        if path.name == "manifest.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data, durable)
+
+    monkeypatch.setattr(output, "_staged", full_at_the_manifest)
+    result = run_cli("--project", project, "build")
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert tree_digest(project / "build") == before
+    assert run_cli("verify", project / "build").exit_code == 0

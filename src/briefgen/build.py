@@ -31,11 +31,13 @@ from briefgen.check import Loaded, load
 from briefgen.document import DocumentWriter
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
 from briefgen.i18n import is_cjk, typst_region
-from briefgen.library import archive_name, write_archive, write_library
+from briefgen.library import archive_name, render_page, write_archive, write_library
 from briefgen.manifest import (
+    MANIFEST,
     content_version,
     file_sha256,
     intact,
+    manifest_bytes,
     read_manifest,
     verify,
     write_manifest,
@@ -52,7 +54,7 @@ from briefgen.model import (
     artifact_path,
 )
 from briefgen.outfolder import STATE, refuse_internal, writing_to
-from briefgen.output import Written, write_files
+from briefgen.output import Written, describe, write_files
 from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
 from briefgen.parsecache import readings_folder
 from briefgen.project import Project, load_project
@@ -179,14 +181,19 @@ def _write_build(
     rendered = render_jobs(to_render(), request.jobs, finished, tasks=tasks, briefs=len(plan))
 
     artifacts = [(p, a) for p, arts in zip(todo, rendered, strict=True) for a in arts]
-    written = write_files(request.out, [(a.relpath, a.data) for _, a in artifacts])
+    files = [(a.relpath, a.data) for _, a in artifacts]
+    written = [describe(relpath, data) for relpath, data in files]
     manifest = update_manifest(previous, request, loaded, artifacts, written, matrix)
+    library: list[tuple[str, bytes]] = []
     if request.shard is None:  # a shard's library is made after the merge
-        library = write_library(request.out, manifest, loaded.project, loaded.strings)
+        library = sorted(render_page(manifest, loaded.project, loaded.strings).items())
+        entries = (describe(relpath, data) for relpath, data in library)
         manifest = replace(
-            manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in library)
+            manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in entries)
         )
-    write_manifest(request.out, manifest)
+    # One write: every file staged first, renamed into place only when all are on disk, the
+    # manifest last. A full disk leaves the earlier outputs and manifest as they were.
+    write_files(request.out, [*files, *library, (MANIFEST, manifest_bytes(manifest))])
     _save_state(request.out, key, loaded.warnings)
     skipped = sum(len(p.job.formats) for p in prepared) - sum(len(p.job.formats) for p in todo)
     fallbacks = {

@@ -62,6 +62,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def describe(relpath: str, data: bytes) -> Written:
+    """What a file will be once written (for a manifest made before the writing)."""
+    return Written(relpath, len(data), sha256(data))
+
+
 def write_files(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
     """Write every (relative path, bytes) under `out`, all or nothing; refuse paths that leave it.
 
@@ -82,7 +87,7 @@ def write_files(out: Path, files: Iterable[tuple[str, bytes]]) -> list[Written]:
                     staged.append((_staged(target, data), target))
             except OSError as error:
                 raise BriefgenError(f"cannot write {target}: {error.strerror}.") from None
-            written.append(Written(relpath, len(data), sha256(data)))
+            written.append(describe(relpath, data))
     except BaseException:
         for tmp, _ in staged:
             with contextlib.suppress(FileNotFoundError):
