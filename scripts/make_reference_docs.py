@@ -61,9 +61,13 @@ OOO = "http://openoffice.org/2004/office"
 
 # A4 and the PDF's margins, in twentieths of a point.
 PAGE_TWIPS = (11906, 16838)
-MARGINS_TWIPS = {"left": 1304, "right": 1304, "top": 1474, "bottom": 1361}  # 2.3, 2.6, 2.4 cm
-HEADER_TWIPS, FOOTER_TWIPS = 680, 624  # 1.2 and 1.1 cm from the page's edge
+MARGINS_TWIPS = {"left": 964, "right": 964, "top": 1191, "bottom": 1134}  # 1.7, 2.1, 2.0 cm
+HEADER_TWIPS, FOOTER_TWIPS = 624, 567  # 1.1 and 1.0 cm from the page's edge
 TEXT_WIDTH_TWIPS = PAGE_TWIPS[0] - MARGINS_TWIPS["left"] - MARGINS_TWIPS["right"]
+# The body's two columns and the gap between them, as the PDF's (office.BODY_COLUMNS): about
+# 55 characters a line. The reference's section says it; office.finish keeps the title block
+# and the sections holding a table or a chart at the page's full width.
+COLUMNS, COLUMN_GAP_TWIPS = office.BODY_COLUMNS, round(office.COLUMN_GAP_CM / 2.54 * 1440)
 LINE = 264  # 1.1 lines (240 = single)
 
 
@@ -85,8 +89,9 @@ class Para:
     line: float | None = None  # line spacing as a multiple of single (the default: LINE)
 
 
-# Sizes follow templates/typst/brief.typ: body 10.5 pt, H1 17, H2 14, H3 11.5, title 22,
-# subtitle 13, the date line and captions 9.5, tables 8.5.
+# Sizes follow templates/typst/brief.typ: body 10.5 pt, a section's heading (H2) 13, a block's
+# (H3) 10.5, H4 10 italic, title 22, subtitle 13, the date line 9.5, captions and references 9,
+# tables 8.5.
 PARAGRAPHS: dict[str, Para] = {
     "Normal": Para(),
     "Body Text": Para(before=0, after=3.5, align="both"),
@@ -99,17 +104,17 @@ PARAGRAPHS: dict[str, Para] = {
     "Date": Para(9.5, False, False, QUIET, BODY_FONT, 0, 14, "left", True),
     "Abstract": Para(9.5, before=6, after=6, align="both"),
     "Heading 1": Para(17, True, False, ACCENT, HEADING_FONT, 16, 4, "left", True),
-    "Heading 2": Para(14, True, False, ACCENT, HEADING_FONT, 13, 4, "left", True),
-    "Heading 3": Para(11.5, True, False, ACCENT, HEADING_FONT, 8, 2, "left", True),
-    "Heading 4": Para(10.5, True, True, ACCENT, HEADING_FONT, 6, 1, "left", True),
+    "Heading 2": Para(13, True, False, ACCENT, HEADING_FONT, 13, 4, "left", True),
+    "Heading 3": Para(10.5, True, False, ACCENT, HEADING_FONT, 8, 2, "left", True),
+    "Heading 4": Para(10, True, True, ACCENT, HEADING_FONT, 6, 1, "left", True),
     "Block Text": Para(before=2, after=6, indent_left=14),
-    "Caption": Para(9.5, False, False, SUBTLE, None, 4, 8, "center"),
+    "Caption": Para(9, False, False, SUBTLE, None, 4, 8, "center"),
     office.TABLE_TEXT: Para(8.5, before=0, after=0, align="left", indent_left=0, line=1.0),
     "Table Caption": Para(keep_next=True, before=6, after=3),
     "Image Caption": Para(),
     "Figure": Para(align="center", before=4, after=2, keep_next=True),
     "Captioned Figure": Para(keep_next=True),
-    "Bibliography": Para(9.5, after=2, align="left", indent_left=14, hanging=14, line=1.0),
+    "Bibliography": Para(9, after=2, align="left", indent_left=14, hanging=14, line=1.0),
     "Footnote Text": Para(9, after=2, align="both"),
     "Definition Term": Para(bold=True, before=4, after=0, keep_next=True),
     "Definition": Para(after=4, indent_left=16, align="both"),
@@ -156,6 +161,7 @@ def make_docx(internal: bool) -> bytes:
     _page(document, internal)
     _sample_text(document)
     _fonts_table(document)
+    _hyphenation(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return office.write_package(office.read_package(buffer.getvalue()))
@@ -388,6 +394,12 @@ def _page(document: docx.document.Document, internal: bool) -> None:
     section.header_distance = Twips(HEADER_TWIPS)
     section.footer_distance = Twips(FOOTER_TWIPS)
     section.different_first_page_header_footer = True
+    columns = section._sectPr.find(wqn("w:cols"))
+    if columns is None:
+        columns = OxmlElement("w:cols")
+        section._sectPr.find(wqn("w:pgMar")).addnext(columns)
+    columns.set(wqn("w:num"), str(COLUMNS))
+    columns.set(wqn("w:space"), str(COLUMN_GAP_TWIPS))
     header = section.header
     header.is_linked_to_previous = False
     paragraph = header.paragraphs[0]
@@ -442,6 +454,14 @@ def _sample_text(document: docx.document.Document) -> None:
                 run._r.getparent().remove(run._r)
             new.runs[0].text = "Prepared for"
             return
+
+
+def _hyphenation(document: docx.document.Document) -> None:
+    """Word hyphenates, as the PDF does: justified lines of a narrow column without it leave
+    wide gaps between words (LibreOffice hyphenates too where its dictionaries are installed)."""
+    settings = document.settings.element
+    if settings.find(wqn("w:autoHyphenation")) is None:
+        settings.find(wqn("w:defaultTabStop")).addnext(_xml("<w:autoHyphenation/>"))
 
 
 def _fonts_table(document: docx.document.Document) -> None:
@@ -608,7 +628,7 @@ def _odt_defaults(styles: etree._Element) -> None:
             text.set(qn(attribute), "10.5pt")
         paragraph = default.find(qn("style:paragraph-properties"))
         paragraph.set(qn("fo:line-height"), f"{round(LINE / 240 * 100)}%")
-        paragraph.set(qn("fo:hyphenate"), "false")
+        paragraph.set(qn("fo:hyphenate"), "true")  # as Word is asked to (see _hyphenation)
 
 
 def _odt_style(
@@ -745,10 +765,10 @@ def _odt_page(styles: etree._Element) -> None:
     properties = layout.find(qn("style:page-layout-properties"))
     properties.set(qn("fo:page-width"), "21cm")
     properties.set(qn("fo:page-height"), "29.7cm")
-    properties.set(qn("fo:margin-left"), "2.3cm")
-    properties.set(qn("fo:margin-right"), "2.3cm")
-    properties.set(qn("fo:margin-top"), "1.2cm")
-    properties.set(qn("fo:margin-bottom"), "1.1cm")
+    properties.set(qn("fo:margin-left"), "1.7cm")
+    properties.set(qn("fo:margin-right"), "1.7cm")
+    properties.set(qn("fo:margin-top"), "1.1cm")
+    properties.set(qn("fo:margin-bottom"), "1.0cm")
     for kind, spacing in (("header", "fo:margin-bottom"), ("footer", "fo:margin-top")):
         holder = layout.find(qn(f"style:{kind}-style"))
         for child in list(holder):
@@ -758,7 +778,7 @@ def _odt_page(styles: etree._Element) -> None:
             qn("style:header-footer-properties"),
             {
                 qn("fo:min-height"): "0.6cm",
-                qn(spacing): "0.8cm" if kind == "header" else "0.7cm",
+                qn(spacing): "0.4cm",
                 qn("fo:margin-left"): "0cm",
                 qn("fo:margin-right"): "0cm",
                 qn("style:dynamic-spacing"): "false",
