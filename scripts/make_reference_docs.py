@@ -94,9 +94,9 @@ class Para:
 # tables 8.5.
 PARAGRAPHS: dict[str, Para] = {
     "Normal": Para(),
-    "Body Text": Para(before=0, after=3.5, align="both"),
+    "Body Text": Para(before=0, after=3, align="both"),  # the PDF's 0.9 em less its 0.6 em leading
     "First Paragraph": Para(),
-    "Compact": Para(before=0, after=1),
+    "Compact": Para(before=0, after=0),  # tight list items, as the PDF sets them
     "Title": Para(22, True, False, ACCENT, HEADING_FONT, 0, 4, "left", True),
     "Subtitle": Para(13, False, False, SUBTLE, HEADING_FONT, 0, 8, "left", True),
     "Author": Para(9.5, False, False, QUIET, BODY_FONT, 0, 0, "left", True),

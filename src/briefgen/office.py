@@ -757,8 +757,9 @@ def _style_references(blocks: list[Any]) -> None:
 
 
 # Lists: pandoc writes its own list indents (1.27 cm a level, in neither reference document);
-# the PDF indents a list by about the width of its bullet.
-LIST_INDENT_CM = 0.6
+# the PDF indents a list by about the width of its bullet and a space (0.2 em, the bullet,
+# 0.5 em: about 0.4 cm), which a column's narrow lines need.
+LIST_INDENT_CM = 0.4
 
 
 def finish(format_name: str, output: bytes, reference: bytes) -> bytes:
