@@ -7,10 +7,23 @@ Writes templates/reference.docx, templates/reference-internal.docx and templates
 (or the same three files into DIR). It starts from pandoc's own default reference documents
 (the pandoc bundled with briefgen, so the result depends only on versions pinned in
 constraints.txt) and sets the design below, which follows the PDF (templates/typst/brief.typ):
-A4, the PDF's margins, 10.5 pt body type on a 1.1 line spacing, headings in the accent colour at
-the PDF's sizes, tables in 8.5 pt with a header row, captions, references with a hanging indent,
-and a running header and page numbers. The same inputs give the same bytes: a test rebuilds the
-three files and compares them with the committed ones.
+A4, the PDF's margins (1.7 cm left and right, 2.1 cm top, 2.0 cm bottom), the body in the PDF's
+two columns 7 mm apart, 10.5 pt body type with lines 13.2 pt apart and 3 pt between paragraphs,
+headings in the accent colour at the PDF's sizes, tables in 8.5 pt with a header row, captions,
+references with a hanging indent, and a running header and page numbers. The same inputs give
+the same bytes: a test rebuilds the three files and compares them with the committed ones.
+
+Why two columns. The recipes' page budgets are the PDF's, and the PDF sets its body in two
+columns of about 55 characters. Word and OpenDocument briefs set in one column 16.4 cm wide
+(2.3 cm margins) ran 10-20 % past those budgets in French, and a single column as wide as the
+PDF's whole text area would carry about 110 characters a line, too long to read comfortably;
+smaller type (below about 10 pt) would make a ministry's reader pay for the layout. So the
+design takes the PDF's measure: its margins, its two columns, its type size, line pitch and
+paragraph spacing. As in the PDF, the title block (with the full report's contents) spans the
+page, and so does a section holding a table or a chart, which a column is too narrow for
+(src/briefgen/office.py writes those section breaks). Word is asked to hyphenate, as the PDF
+does, so that a justified narrow column has no wide gaps; LibreOffice hyphenates where its
+dictionaries are installed (the page budgets are met without them).
 
 Restyle by editing the numbers here and running the script again, or by editing the files in
 Word or LibreOffice (keep the style names). The project's `branding:` is applied on top at build
@@ -760,7 +773,9 @@ def _odt_extras(styles: etree._Element) -> None:
 def _odt_page(styles: etree._Element) -> None:
     """A4 with the PDF's margins. ODF puts the header inside the top margin's space, so the
     page margin is the header's distance from the edge, and header height plus spacing make
-    up the rest: the body starts 2.6 cm down, as in the PDF and in Word."""
+    up the rest: the body starts 2.1 cm down and ends 2.0 cm from the bottom, as in the PDF
+    and in Word. The columns are the body's sections' (office.finish), not the page's: the
+    title block spans the page."""
     automatic = styles.find(qn("office:automatic-styles"))
     layout = next(
         s for s in automatic.findall(qn("style:page-layout")) if s.get(qn("style:name")) == "Mpm1"

@@ -16,7 +16,9 @@ reference document in Word or LibreOffice restyles every brief.
 
 Around pandoc, what a reference document cannot do alone: before, `prepare_document` asks for
 the styles pandoc applies only on request (Prepared For, Table Text, ...); after, `finish` fills
-the header's fields, indents lists, styles ODT table cells and fills in the table of contents.
+the header's fields, indents lists, styles ODT table cells, fills in the table of contents and
+sets the body in the PDF's two columns, with the title block and the sections holding a table
+or a chart across the page.
 Documents are zip packages, rewritten with sorted entries and fixed dates: the same inputs give
 the same bytes.
 """
@@ -31,6 +33,7 @@ import json
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -798,8 +801,11 @@ ODT_TITLE_STYLES = frozenset(
 )
 
 
+BlockTest = Callable[[etree._Element], bool]
+
+
 def _runs(
-    blocks: list[etree._Element], title: Any, section: Any, wide: Any
+    blocks: list[etree._Element], title: BlockTest, section: BlockTest, wide: BlockTest
 ) -> list[tuple[bool, list[etree._Element]]]:
     """The body's blocks in runs of (in columns?, blocks): the leading title block, then each
     section, full width if it holds a table or a picture; neighbours of one kind are joined."""
@@ -862,13 +868,16 @@ def _docx_columns(document: etree._Element) -> None:
         if last.tag != qn("w:p") or last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
             # A section ends with a paragraph: after a table, an empty one, one point high.
             last = etree.Element(qn("w:p"))
-            spacing = {qn("w:before"): "0", qn("w:after"): "0", qn("w:line"): "20"}
-            paragraph = etree.SubElement(last, qn("w:pPr"))
-            etree.SubElement(paragraph, qn("w:spacing"), {**spacing, qn("w:lineRule"): "exact"})
+            spacing = {"before": "0", "after": "0", "line": "20", "lineRule": "exact"}
+            etree.SubElement(
+                etree.SubElement(last, qn("w:pPr")),
+                qn("w:spacing"),
+                {qn(f"w:{name}"): value for name, value in spacing.items()},
+            )
             run[-1].addnext(last)
-        paragraph = last.find(qn("w:pPr"))
-        if paragraph is None:
-            paragraph = etree.Element(qn("w:pPr"))
+        found = last.find(qn("w:pPr"))
+        paragraph = found if found is not None else etree.Element(qn("w:pPr"))
+        if found is None:
             last.insert(0, paragraph)
         # sectPr comes after everything of a paragraph's properties but rPr and pPrChange.
         anchor = paragraph.find(qn("w:rPr"))
@@ -960,7 +969,9 @@ def _odt_unwrap_sections(block: etree._Element) -> list[etree._Element]:
     children = list(block)
     for child in children:
         block.addprevious(child)
-    block.getparent().remove(block)
+    parent = block.getparent()
+    if parent is not None:
+        parent.remove(block)
     return [inner for child in children for inner in _odt_unwrap_sections(child)]
 
 
