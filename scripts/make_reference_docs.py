@@ -7,10 +7,23 @@ Writes templates/reference.docx, templates/reference-internal.docx and templates
 (or the same three files into DIR). It starts from pandoc's own default reference documents
 (the pandoc bundled with briefgen, so the result depends only on versions pinned in
 constraints.txt) and sets the design below, which follows the PDF (templates/typst/brief.typ):
-A4, the PDF's margins, 10.5 pt body type on a 1.1 line spacing, headings in the accent colour at
-the PDF's sizes, tables in 8.5 pt with a header row, captions, references with a hanging indent,
-and a running header and page numbers. The same inputs give the same bytes: a test rebuilds the
-three files and compares them with the committed ones.
+A4, the PDF's margins (1.7 cm left and right, 2.1 cm top, 2.0 cm bottom), the body in the PDF's
+two columns 7 mm apart, 10.5 pt body type with lines 13.2 pt apart and 3 pt between paragraphs,
+headings in the accent colour at the PDF's sizes, tables in 8.5 pt with a header row, captions,
+references with a hanging indent, and a running header and page numbers. The same inputs give
+the same bytes: a test rebuilds the three files and compares them with the committed ones.
+
+Why two columns. The recipes' page budgets are the PDF's, and the PDF sets its body in two
+columns of about 55 characters. Word and OpenDocument briefs set in one column 16.4 cm wide
+(2.3 cm margins) ran 10-20 % past those budgets in French, and a single column as wide as the
+PDF's whole text area would carry about 110 characters a line, too long to read comfortably;
+smaller type (below about 10 pt) would make a ministry's reader pay for the layout. So the
+design takes the PDF's measure: its margins, its two columns, its type size, line pitch and
+paragraph spacing. As in the PDF, the title block (with the full report's contents) spans the
+page, and so does a section holding a table or a chart, which a column is too narrow for
+(src/briefgen/office.py writes those section breaks). Word is asked to hyphenate, as the PDF
+does, so that a justified narrow column has no wide gaps; LibreOffice hyphenates where its
+dictionaries are installed (the page budgets are met without them).
 
 Restyle by editing the numbers here and running the script again, or by editing the files in
 Word or LibreOffice (keep the style names). The project's `branding:` is applied on top at build
@@ -61,10 +74,17 @@ OOO = "http://openoffice.org/2004/office"
 
 # A4 and the PDF's margins, in twentieths of a point.
 PAGE_TWIPS = (11906, 16838)
-MARGINS_TWIPS = {"left": 1304, "right": 1304, "top": 1474, "bottom": 1361}  # 2.3, 2.6, 2.4 cm
-HEADER_TWIPS, FOOTER_TWIPS = 680, 624  # 1.2 and 1.1 cm from the page's edge
+MARGINS_TWIPS = {"left": 964, "right": 964, "top": 1191, "bottom": 1134}  # 1.7, 2.1, 2.0 cm
+HEADER_TWIPS, FOOTER_TWIPS = 624, 567  # 1.1 and 1.0 cm from the page's edge
 TEXT_WIDTH_TWIPS = PAGE_TWIPS[0] - MARGINS_TWIPS["left"] - MARGINS_TWIPS["right"]
-LINE = 264  # 1.1 lines (240 = single)
+# The body's two columns and the gap between them, as the PDF's (office.BODY_COLUMNS): about
+# 55 characters a line. The reference's section says it; office.finish keeps the title block
+# and the sections holding a table or a chart at the page's full width.
+COLUMNS, COLUMN_GAP_TWIPS = office.BODY_COLUMNS, round(office.COLUMN_GAP_CM / 2.54 * 1440)
+# Lines 13.2 pt apart at 10.5 pt, as the PDF sets them (measured in its text): Word's single
+# line of Times New Roman is 1.149 em, so 1.096 lines (240 = single). LibreOffice's 110 % of
+# its Times twin's 1.107 em comes to 12.8 pt in the ODT.
+LINE = 263
 
 
 @dataclass(frozen=True)
@@ -85,13 +105,14 @@ class Para:
     line: float | None = None  # line spacing as a multiple of single (the default: LINE)
 
 
-# Sizes follow templates/typst/brief.typ: body 10.5 pt, H1 17, H2 14, H3 11.5, title 22,
-# subtitle 13, the date line and captions 9.5, tables 8.5.
+# Sizes follow templates/typst/brief.typ: body 10.5 pt, a section's heading (H2) 13, a block's
+# (H3) 10.5, H4 10 italic, title 22, subtitle 13, the date line 9.5, captions and references 9,
+# tables 8.5.
 PARAGRAPHS: dict[str, Para] = {
     "Normal": Para(),
-    "Body Text": Para(before=0, after=3.5, align="both"),
+    "Body Text": Para(before=0, after=3, align="both"),  # the PDF's 0.9 em less its 0.6 em leading
     "First Paragraph": Para(),
-    "Compact": Para(before=0, after=1),
+    "Compact": Para(before=0, after=0),  # tight list items, as the PDF sets them
     "Title": Para(22, True, False, ACCENT, HEADING_FONT, 0, 4, "left", True),
     "Subtitle": Para(13, False, False, SUBTLE, HEADING_FONT, 0, 8, "left", True),
     "Author": Para(9.5, False, False, QUIET, BODY_FONT, 0, 0, "left", True),
@@ -99,17 +120,17 @@ PARAGRAPHS: dict[str, Para] = {
     "Date": Para(9.5, False, False, QUIET, BODY_FONT, 0, 14, "left", True),
     "Abstract": Para(9.5, before=6, after=6, align="both"),
     "Heading 1": Para(17, True, False, ACCENT, HEADING_FONT, 16, 4, "left", True),
-    "Heading 2": Para(14, True, False, ACCENT, HEADING_FONT, 13, 4, "left", True),
-    "Heading 3": Para(11.5, True, False, ACCENT, HEADING_FONT, 8, 2, "left", True),
-    "Heading 4": Para(10.5, True, True, ACCENT, HEADING_FONT, 6, 1, "left", True),
+    "Heading 2": Para(13, True, False, ACCENT, HEADING_FONT, 13, 4, "left", True),
+    "Heading 3": Para(10.5, True, False, ACCENT, HEADING_FONT, 8, 2, "left", True),
+    "Heading 4": Para(10, True, True, ACCENT, HEADING_FONT, 6, 1, "left", True),
     "Block Text": Para(before=2, after=6, indent_left=14),
-    "Caption": Para(9.5, False, False, SUBTLE, None, 4, 8, "center"),
+    "Caption": Para(9, False, False, SUBTLE, None, 4, 8, "center"),
     office.TABLE_TEXT: Para(8.5, before=0, after=0, align="left", indent_left=0, line=1.0),
     "Table Caption": Para(keep_next=True, before=6, after=3),
     "Image Caption": Para(),
     "Figure": Para(align="center", before=4, after=2, keep_next=True),
     "Captioned Figure": Para(keep_next=True),
-    "Bibliography": Para(9.5, after=2, align="left", indent_left=14, hanging=14, line=1.0),
+    "Bibliography": Para(9, after=2, align="left", indent_left=14, hanging=14, line=1.0),
     "Footnote Text": Para(9, after=2, align="both"),
     "Definition Term": Para(bold=True, before=4, after=0, keep_next=True),
     "Definition": Para(after=4, indent_left=16, align="both"),
@@ -156,6 +177,7 @@ def make_docx(internal: bool) -> bytes:
     _page(document, internal)
     _sample_text(document)
     _fonts_table(document)
+    _hyphenation(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return office.write_package(office.read_package(buffer.getvalue()))
@@ -388,6 +410,12 @@ def _page(document: docx.document.Document, internal: bool) -> None:
     section.header_distance = Twips(HEADER_TWIPS)
     section.footer_distance = Twips(FOOTER_TWIPS)
     section.different_first_page_header_footer = True
+    columns = section._sectPr.find(wqn("w:cols"))
+    if columns is None:
+        columns = OxmlElement("w:cols")
+        section._sectPr.find(wqn("w:pgMar")).addnext(columns)
+    columns.set(wqn("w:num"), str(COLUMNS))
+    columns.set(wqn("w:space"), str(COLUMN_GAP_TWIPS))
     header = section.header
     header.is_linked_to_previous = False
     paragraph = header.paragraphs[0]
@@ -442,6 +470,14 @@ def _sample_text(document: docx.document.Document) -> None:
                 run._r.getparent().remove(run._r)
             new.runs[0].text = "Prepared for"
             return
+
+
+def _hyphenation(document: docx.document.Document) -> None:
+    """Word hyphenates, as the PDF does: justified lines of a narrow column without it leave
+    wide gaps between words (LibreOffice hyphenates too where its dictionaries are installed)."""
+    settings = document.settings.element
+    if settings.find(wqn("w:autoHyphenation")) is None:
+        settings.find(wqn("w:defaultTabStop")).addnext(_xml("<w:autoHyphenation/>"))
 
 
 def _fonts_table(document: docx.document.Document) -> None:
@@ -608,7 +644,7 @@ def _odt_defaults(styles: etree._Element) -> None:
             text.set(qn(attribute), "10.5pt")
         paragraph = default.find(qn("style:paragraph-properties"))
         paragraph.set(qn("fo:line-height"), f"{round(LINE / 240 * 100)}%")
-        paragraph.set(qn("fo:hyphenate"), "false")
+        paragraph.set(qn("fo:hyphenate"), "true")  # as Word is asked to (see _hyphenation)
 
 
 def _odt_style(
@@ -737,7 +773,9 @@ def _odt_extras(styles: etree._Element) -> None:
 def _odt_page(styles: etree._Element) -> None:
     """A4 with the PDF's margins. ODF puts the header inside the top margin's space, so the
     page margin is the header's distance from the edge, and header height plus spacing make
-    up the rest: the body starts 2.6 cm down, as in the PDF and in Word."""
+    up the rest: the body starts 2.1 cm down and ends 2.0 cm from the bottom, as in the PDF
+    and in Word. The columns are the body's sections' (office.finish), not the page's: the
+    title block spans the page."""
     automatic = styles.find(qn("office:automatic-styles"))
     layout = next(
         s for s in automatic.findall(qn("style:page-layout")) if s.get(qn("style:name")) == "Mpm1"
@@ -745,10 +783,10 @@ def _odt_page(styles: etree._Element) -> None:
     properties = layout.find(qn("style:page-layout-properties"))
     properties.set(qn("fo:page-width"), "21cm")
     properties.set(qn("fo:page-height"), "29.7cm")
-    properties.set(qn("fo:margin-left"), "2.3cm")
-    properties.set(qn("fo:margin-right"), "2.3cm")
-    properties.set(qn("fo:margin-top"), "1.2cm")
-    properties.set(qn("fo:margin-bottom"), "1.1cm")
+    properties.set(qn("fo:margin-left"), "1.7cm")
+    properties.set(qn("fo:margin-right"), "1.7cm")
+    properties.set(qn("fo:margin-top"), "1.1cm")
+    properties.set(qn("fo:margin-bottom"), "1.0cm")
     for kind, spacing in (("header", "fo:margin-bottom"), ("footer", "fo:margin-top")):
         holder = layout.find(qn(f"style:{kind}-style"))
         for child in list(holder):
@@ -758,7 +796,7 @@ def _odt_page(styles: etree._Element) -> None:
             qn("style:header-footer-properties"),
             {
                 qn("fo:min-height"): "0.6cm",
-                qn(spacing): "0.8cm" if kind == "header" else "0.7cm",
+                qn(spacing): "0.4cm",
                 qn("fo:margin-left"): "0cm",
                 qn("fo:margin-right"): "0cm",
                 qn("style:dynamic-spacing"): "false",

@@ -162,7 +162,7 @@ def test_the_reference_docx_has_the_designed_styles() -> None:
     assert fonts.get(wqn("w:ascii")) == "Times New Roman"
     assert fonts.get(wqn("w:eastAsia")) == "Noto Sans CJK SC"
     assert defaults.find(f".//{wqn('w:sz')}").get(wqn("w:val")) == "21"  # 10.5 pt
-    sizes = {"Title": 22, "Heading 1": 17, "Heading 2": 14, "Heading 3": 11.5, "Table Text": 8.5}
+    sizes = {"Title": 22, "Heading 1": 17, "Heading 2": 13, "Heading 3": 10.5, "Table Text": 8.5}
     for name, points in sizes.items():
         assert styles[name].font.size == Pt(points), name
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3"):
@@ -176,8 +176,41 @@ def test_the_reference_docx_has_the_designed_styles() -> None:
     assert header.find(f".//{wqn('w:shd')}").get(wqn("w:fill")) == ACCENT
     section = document.sections[0]
     assert (section.page_width.mm, section.page_height.mm) == pytest.approx((210, 297), abs=0.1)
-    assert section.left_margin.cm == pytest.approx(2.3, abs=0.01)
-    assert section.top_margin.cm == pytest.approx(2.6, abs=0.01)
+    assert section.left_margin.cm == pytest.approx(1.7, abs=0.01)  # the PDF's margins
+    assert section.top_margin.cm == pytest.approx(2.1, abs=0.01)
+    columns = section._sectPr.find(wqn("w:cols"))  # the body in the PDF's two columns
+    assert (columns.get(wqn("w:num")), columns.get(wqn("w:space"))) == ("2", "397")  # 7 mm
+
+
+def test_the_body_is_set_in_columns_and_tables_and_charts_span_the_page(
+    shipped_build: Path,
+) -> None:
+    """As the PDF: the title block spans the page, sections go in two columns, a section
+    holding a table or a chart spans the page (a column is too narrow for either)."""
+    document = docx.Document(str(shipped_build / "en/full-report.docx"))
+    body = document.element.body
+    sections = body.findall(f".//{wqn('w:sectPr')}")
+    columns = [int(s.find(wqn("w:cols")).get(wqn("w:num"), "1")) for s in sections]
+    assert columns[0] == 1 and 2 in columns and len(sections) >= 5
+    assert [s.find(wqn("w:titlePg")) is not None for s in sections].count(True) == 1
+    for table in document.tables:  # each table's section (the next sectPr) is one column
+        following = table._tbl.getnext()
+        while following is not None and following.find(f".//{wqn('w:sectPr')}") is None:
+            following = following.getnext()
+        properties = following.find(f".//{wqn('w:sectPr')}") if following is not None else None
+        final = body.find(wqn("w:sectPr"))
+        cols = (properties if properties is not None else final).find(wqn("w:cols"))
+        assert cols.get(wqn("w:num"), "1") == "1"
+    with zipfile.ZipFile(shipped_build / "en/full-report.odt") as odt:
+        content = etree.fromstring(odt.read("content.xml"))
+    text = content.find(f"{qn('office:body')}/{qn('office:text')}")
+    runs = text.findall(qn("text:section"))
+    assert runs and all(r.get(qn("text:style-name")) == "Body_Columns" for r in runs)
+    assert [s for r in runs for s in r.iter(qn("text:section")) if s is not r] == []
+    assert [t for r in runs for t in r.iter(qn("table:table"))] == []
+    assert text.find(qn("table:table")) is not None
+    marks = {m.get(qn("text:name")) for m in text.iter(qn("text:bookmark"))}
+    assert "refs" in marks or any(m.startswith("ref-") for m in marks)  # citations' targets
 
 
 def test_the_reference_odt_has_the_designed_styles() -> None:
@@ -195,7 +228,7 @@ def test_the_reference_odt_has_the_designed_styles() -> None:
         return named[name].find(qn("style:text-properties")).get(qn(attribute))
 
     assert text("Title", "fo:font-size") == "22pt"
-    assert text("Heading_20_2", "fo:font-size") == "14pt"
+    assert text("Heading_20_2", "fo:font-size") == "13pt"
     assert text("Heading_20_2", "fo:color") == f"#{ACCENT.lower()}"
     assert text("Table_20_Contents", "fo:font-size") == "8.5pt"
     header_cell = named["TableHeaderRowCell"].find(qn("style:table-cell-properties"))

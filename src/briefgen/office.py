@@ -16,7 +16,9 @@ reference document in Word or LibreOffice restyles every brief.
 
 Around pandoc, what a reference document cannot do alone: before, `prepare_document` asks for
 the styles pandoc applies only on request (Prepared For, Table Text, ...); after, `finish` fills
-the header's fields, indents lists, styles ODT table cells and fills in the table of contents.
+the header's fields, indents lists, styles ODT table cells, fills in the table of contents and
+sets the body in the PDF's two columns, with the title block and the sections holding a table
+or a chart across the page.
 Documents are zip packages, rewritten with sorted entries and fixed dates: the same inputs give
 the same bytes.
 """
@@ -31,6 +33,7 @@ import json
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -55,6 +58,11 @@ TABLE_TEXT = "Table Text"  # the paragraph style of DOCX table cells
 UNTRANSLATED_NOTE = {"docx": "Untranslated Note", "odt": "Untranslated_20_Note"}
 INTERNAL_MARKER_STYLE = {"docx": "Internal Marker", "odt": "Internal_20_Marker"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+# The body is set in two columns with a 7 mm gap, as the PDF's: about 55 characters a line at
+# 10.5 pt. The reference DOCX's section says so (scripts/make_reference_docs.py); the ODT's
+# column sections are written by `finish` with these numbers.
+BODY_COLUMNS = 2
+COLUMN_GAP_CM = 0.7
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -763,8 +771,9 @@ def _style_references(blocks: list[Any]) -> None:
 
 
 # Lists: pandoc writes its own list indents (1.27 cm a level, in neither reference document);
-# the PDF indents a list by about the width of its bullet.
-LIST_INDENT_CM = 0.6
+# the PDF indents a list by about the width of its bullet and a space (0.2 em, the bullet,
+# 0.5 em: about 0.4 cm), which a column's narrow lines need.
+LIST_INDENT_CM = 0.4
 
 
 def finish(format_name: str, output: bytes, reference: bytes) -> bytes:
@@ -778,6 +787,7 @@ def finish(format_name: str, output: bytes, reference: bytes) -> bytes:
         document = parse_xml(parts["word/document.xml"])
         _docx_contents(document)
         _docx_picture_names(document)
+        _docx_columns(document)
         parts["word/document.xml"] = xml_bytes(document)
     else:
         _odt_fill_fields(parts)
@@ -786,8 +796,203 @@ def finish(format_name: str, output: bytes, reference: bytes) -> bytes:
         _odt_list_indents(content)
         _odt_list_paragraphs(content)
         _odt_contents(content)
+        _odt_columns(content)
         parts["content.xml"] = xml_bytes(content)
     return write_package(parts)
+
+
+# Columns, as the PDF sets them (pdf.in_columns): the title block (with the contents) spans
+# the page; so does a section (a level-2 heading to the next) holding a table or a chart, which
+# a column is too narrow for; every other section is set in the body's columns.
+DOCX_TITLE_STYLES = frozenset(
+    {"Title", "Subtitle", "Author", "Date", "Abstract", _style_id(PREPARED_FOR["docx"])}
+)
+ODT_TITLE_STYLES = frozenset(
+    {"Title", "Subtitle", "Author", "Date", "Abstract", PREPARED_FOR["odt"]}
+)
+
+
+BlockTest = Callable[[etree._Element], bool]
+
+
+def _runs(
+    blocks: list[etree._Element], title: BlockTest, section: BlockTest, wide: BlockTest
+) -> list[tuple[bool, list[etree._Element]]]:
+    """The body's blocks in runs of (in columns?, blocks): the leading title block, then each
+    section, full width if it holds a table or a picture; neighbours of one kind are joined."""
+    start = 0
+    while start < len(blocks) and title(blocks[start]):
+        start += 1
+    sections: list[list[etree._Element]] = [blocks[:start], []]
+    for block in blocks[start:]:
+        if section(block) and sections[-1]:
+            sections.append([])
+        sections[-1].append(block)
+    runs: list[tuple[bool, list[etree._Element]]] = []
+    for index, part in enumerate(sections):
+        if not part:
+            continue
+        columns = index > 0 and not any(wide(block) for block in part)
+        if runs and runs[-1][0] == columns:
+            runs[-1][1].extend(part)
+        else:
+            runs.append((columns, list(part)))
+    return runs
+
+
+def _docx_columns(document: etree._Element) -> None:
+    """Section breaks around the runs set in columns. The reference document's last section
+    (pandoc copies it into the brief) gives the page, headers, footers and the columns; each
+    earlier run ends in a copy of it that says its own columns, with different first page
+    headers for the first section only (the first page's header holds the logo)."""
+    body = document.find(qn("w:body"))
+    final = body.find(qn("w:sectPr")) if body is not None else None
+    design = final.find(qn("w:cols")) if final is not None else None
+    if body is None or final is None or design is None or int(design.get(qn("w:num"), "1")) < 2:
+        return
+    blocks = [b for b in body if b.tag != qn("w:sectPr")]
+
+    def title(block: etree._Element) -> bool:
+        if block.tag == qn("w:sdt"):  # the table of contents (_docx_contents put it there)
+            return True
+        return block.tag == qn("w:p") and _docx_style(block) in DOCX_TITLE_STYLES
+
+    def section(block: etree._Element) -> bool:
+        return block.tag == qn("w:p") and _docx_style(block) == "Heading2"
+
+    def wide(block: etree._Element) -> bool:
+        return block.tag == qn("w:tbl") or block.find(f".//{qn('w:drawing')}") is not None
+
+    runs = _runs(blocks, title, section, wide)
+    for index, (columns, run) in enumerate(runs):
+        properties = copy.deepcopy(final)
+        _docx_section_columns(properties, design, columns)
+        if index > 0:
+            for child in properties.findall(qn("w:titlePg")):
+                properties.remove(child)
+            kind = etree.Element(qn("w:type"), {qn("w:val"): "continuous"})
+            _docx_before_page(properties).addprevious(kind)
+        if index == len(runs) - 1:
+            body.replace(final, properties)
+            continue
+        last = run[-1]
+        if last.tag != qn("w:p") or last.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            # A section ends with a paragraph: after a table, an empty one, one point high.
+            last = etree.Element(qn("w:p"))
+            spacing = {"before": "0", "after": "0", "line": "20", "lineRule": "exact"}
+            etree.SubElement(
+                etree.SubElement(last, qn("w:pPr")),
+                qn("w:spacing"),
+                {qn(f"w:{name}"): value for name, value in spacing.items()},
+            )
+            run[-1].addnext(last)
+        found = last.find(qn("w:pPr"))
+        paragraph = found if found is not None else etree.Element(qn("w:pPr"))
+        if found is None:
+            last.insert(0, paragraph)
+        # sectPr comes after everything of a paragraph's properties but rPr and pPrChange.
+        anchor = paragraph.find(qn("w:rPr"))
+        if anchor is not None:
+            anchor.addprevious(properties)
+        else:
+            paragraph.append(properties)
+
+
+def _docx_section_columns(
+    properties: etree._Element, design: etree._Element, columns: bool
+) -> None:
+    cols = properties.find(qn("w:cols"))
+    if cols is None:
+        return
+    if not columns:
+        cols.attrib.clear()
+        cols.set(qn("w:space"), design.get(qn("w:space"), "720"))
+
+
+def _docx_before_page(properties: etree._Element) -> etree._Element:
+    """The element a section's w:type goes before (the schema's order: after the header and
+    footer references and notes' settings, before the page's size)."""
+    size = properties.find(qn("w:pgSz"))
+    return size if size is not None else properties[-1]
+
+
+def _odt_columns(content: etree._Element) -> None:
+    """The runs set in columns, each inside a section of the body's columns (the title block,
+    and the sections holding a table or a chart, span the page)."""
+    text = content.find(f"{qn('office:body')}/{qn('office:text')}")
+    automatic = content.find(qn("office:automatic-styles"))
+    if text is None or automatic is None:
+        return
+    leading = [b for b in text if b.tag in (qn("text:sequence-decls"), qn("office:forms"))]
+    blocks = [b for b in text if b not in leading]
+
+    def title(block: etree._Element) -> bool:
+        if block.tag == qn("text:table-of-content"):
+            return True
+        return block.tag == qn("text:p") and _odt_style_of(block, automatic) in ODT_TITLE_STYLES
+
+    def section(block: etree._Element) -> bool:
+        return block.tag == qn("text:h") and block.get(qn("text:outline-level")) == "2"
+
+    def wide(block: etree._Element) -> bool:
+        return block.tag == qn("table:table") or block.find(f".//{qn('draw:frame')}") is not None
+
+    runs = _runs(blocks, title, section, wide)
+    if not any(columns for columns, _ in runs):
+        return
+    style = etree.SubElement(
+        automatic,
+        qn("style:style"),
+        {qn("style:name"): "Body_Columns", qn("style:family"): "section"},
+    )
+    properties = etree.SubElement(style, qn("style:section-properties"))
+    etree.SubElement(
+        properties,
+        qn("style:columns"),
+        {qn("fo:column-count"): str(BODY_COLUMNS), qn("fo:column-gap"): f"{COLUMN_GAP_CM}cm"},
+    )
+    for number, (columns, run) in enumerate(runs, start=1):
+        if not columns:
+            continue
+        run = [inner for block in run for inner in _odt_unwrap_sections(block)]
+        holder = etree.Element(
+            qn("text:section"),
+            {qn("text:style-name"): "Body_Columns", qn("text:name"): f"Columns{number}"},
+        )
+        run[0].addprevious(holder)
+        for block in run:
+            holder.append(block)
+
+
+def _odt_unwrap_sections(block: etree._Element) -> list[etree._Element]:
+    """`block`, or what it holds if it is a section (pandoc writes a Div with an identifier as
+    one: the references and each entry): LibreOffice sets a section inside a column section
+    across the page, after the columns. The section's name, the target of links (a citation
+    links to its entry), becomes a bookmark at its first paragraph."""
+    if block.tag != qn("text:section"):
+        return [block]
+    name = block.get(qn("text:name"), "")
+    first = next(block.iter(qn("text:p"), qn("text:h")), None)
+    if name and first is not None:
+        mark = etree.Element(qn("text:bookmark"), {qn("text:name"): name})
+        mark.tail, first.text = first.text, None
+        first.insert(0, mark)
+    children = list(block)
+    for child in children:
+        block.addprevious(child)
+    parent = block.getparent()
+    if parent is not None:
+        parent.remove(block)
+    return [inner for child in children for inner in _odt_unwrap_sections(child)]
+
+
+def _odt_style_of(paragraph: etree._Element, automatic: etree._Element) -> str:
+    """A paragraph's style, or the style its automatic style is derived from."""
+    name = paragraph.get(qn("text:style-name"), "")
+    for style in automatic.findall(qn("style:style")):
+        if style.get(qn("style:name")) == name:
+            return style.get(qn("style:parent-style-name"), name)
+    return name
 
 
 def _docx_picture_names(document: etree._Element) -> None:
