@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -35,19 +36,7 @@ from briefgen.output import write_atomic
 from briefgen.project import Project
 
 FORMAT = 1
-# The modules whose code turns a block file into a Block and its problems, and the bibliography
-# into its entries.
-_BLOCK_READERS = (
-    "content.py",
-    "scan.py",
-    "sanitize.py",
-    "pandoc.py",
-    "yamlfile.py",
-    "model.py",
-    "errors.py",
-)
-_BIBLIOGRAPHY_READERS = ("bibliography.py", "yamlfile.py", "errors.py")
-_QA_READERS = ("i18n.py", "model.py", "errors.py")
+
 T = TypeVar("T")
 
 
@@ -116,30 +105,39 @@ def cache_folder() -> Path | None:
     return Path(base) / "briefgen"
 
 
-def _code_digest(modules: tuple[str, ...]) -> hashlib._Hash:
+@functools.cache
+def _package_code() -> bytes:
+    """The digest of briefgen's own code, every module of the package: what a kept entry was
+    made by. Keyed by the whole package, not a list of module names, so that moving or adding
+    a module can neither break the cache nor leave it stale (reading it costs a few ms)."""
     here = Path(__file__).parent
     digest = hashlib.sha256(__version__.encode())
-    for name in (*modules, "parsecache.py"):
-        digest.update((here / name).read_bytes())
-    return digest
+    for path in sorted(here.rglob("*.py")):
+        digest.update(path.relative_to(here).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def _code_digest() -> hashlib._Hash:
+    return hashlib.sha256(_package_code())
 
 
 def block_cache(project: Project) -> ParseCache:
-    digest = _code_digest(_BLOCK_READERS)
+    digest = _code_digest()
     settings = [project.source_locale, sorted(project.locales), project.vocabularies]
     digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
     return ParseCache.open(project.root, "blocks", digest.hexdigest())
 
 
 def bibliography_cache(root: Path) -> ParseCache:
-    return ParseCache.open(root, "bibliography", _code_digest(_BIBLIOGRAPHY_READERS).hexdigest())
+    return ParseCache.open(root, "bibliography", _code_digest().hexdigest())
 
 
 def translation_checks_cache(root: Path) -> ParseCache:
     """What the checks of a translation against its source found (i18n.qa_problems), by the
     two blocks as parsed: the numbers, links and citations of every pair are compared again
     only when one of the two changed."""
-    return ParseCache.open(root, "translation-checks", _code_digest(_QA_READERS).hexdigest())
+    return ParseCache.open(root, "translation-checks", _code_digest().hexdigest())
 
 
 def translation_checks(
