@@ -385,6 +385,8 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
         for value in document["meta"].values():
             if value.get("t") == "MetaString" and isinstance(value.get("c"), str):
                 value["c"] = french_text(value["c"])
+            elif value.get("t") == "MetaInlines":  # the contact line, with its links
+                french_inlines(value["c"])
     if job.figures:
         alts = {f"fig-{f.block_id}": f.alt for f in job.figures}
         set_figure_alt(pandoc.holding(document["blocks"], "Figure"), alts)
