@@ -495,3 +495,28 @@ def test_recipe_titles_are_units_and_import_writes_them_keeping_the_file(
     assert '{en: Overview, fr: Vue d’ensemble, de: "Überblick"}' in text
     assert status_json(project, "--locale", "de")["locales"][0]["titles_missing"] == []
     assert run_cli("--project", project, "check", "--strict").exit_code == 1  # blocks, strings
+
+
+def test_the_glossary_and_company_names_export_as_a_term_base(tmp_path: Path) -> None:
+    """`i18n export --format tbx`: what a CAT tool's term base takes, read back with
+    translate-toolkit: every glossary term and company, with the locale's term where set."""
+    from translate.storage import tbx
+
+    result = run_cli(
+        "--project", REPO, "i18n", "export", "--locale", "zh-Hans", "--format", "tbx",
+        "--out", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    base = tbx.tbxfile.parsefile(str(tmp_path / "zh-Hans.tbx"))
+    pairs = {unit.source: unit.target for unit in base.units}
+    assert pairs["Emotion recognition"] == "情绪识别"
+    glossary = len(yaml_entries(REPO / "data/en/glossary.yaml", "terms"))
+    companies = len(yaml_entries(REPO / "data/en/companies.yaml", "companies"))
+    assert len(base.units) == glossary + companies
+    assert all(unit.target for unit in base.units)  # the Chinese data is complete
+
+
+def yaml_entries(path: Path, key: str) -> list:
+    import yaml
+
+    return yaml.safe_load(path.read_text())[key]

@@ -745,10 +745,11 @@ def i18n_status_command(
 @click.option(
     "--format",
     "fmt",
-    type=Choice(["xliff", "po", "tmx"]),
+    type=Choice(["xliff", "po", "tmx", "tbx"]),
     default="xliff",
     show_default=True,
-    help="tmx: the locale's translation memory (every translated unit and its source).",
+    help="tmx: the locale's translation memory (every translated unit and its source); "
+    "tbx: the glossary and company names as a term base.",
 )
 @click.option("--brief", default=None, metavar="B", help="Only what this brief needs.")
 @click.option("--stale-only", is_flag=True, help="Only what is missing or out of date.")
@@ -774,7 +775,7 @@ def i18n_export_command(
     from briefgen.translate import export
 
     path, count = run(ctx, lambda: export(ctx.root, locale, fmt, out.resolve(), brief, stale_only))
-    what = "translated units" if fmt == "tmx" else "items to translate"
+    what = {"tmx": "translated units", "tbx": "terms"}.get(fmt, "items to translate")
     click.echo(f"wrote {path} ({count} {what})")
 
 

@@ -49,7 +49,7 @@ from briefgen.memory import (
 from briefgen.model import Block, Brief, Company, Recipe, Term
 from briefgen.output import write_files
 
-EXCHANGE_FORMATS = ("xliff", "po", "tmx")
+EXCHANGE_FORMATS = ("xliff", "po", "tmx", "tbx")
 
 
 def _check_locale(loaded: Loaded, locale: str) -> None:
@@ -371,13 +371,18 @@ def export(
     if brief:
         _check_brief(loaded, brief)
     if fmt not in EXCHANGE_FORMATS:
-        raise BriefgenError(f'--format must be xliff, po or tmx, not "{fmt}".')
+        raise BriefgenError(f'--format must be xliff, po, tmx or tbx, not "{fmt}".')
     project = loaded.project
     if fmt == "tmx":  # the whole memory: a CAT tool matches on it, whatever is sent to translate
         memory = read_memory(project.root, locale)
         name = f"{locale}.tmx"
         write_files(out, [(name, memory_bytes(project.source_locale, locale, memory))])
         return out / name, len(memory)
+    if fmt == "tbx":  # the glossary and the company names, for a CAT tool's term base
+        name = f"{locale}.tbx"
+        data, count = termbase_bytes(loaded, locale)
+        write_files(out, [(name, data)])
+        return out / name, count
     items = _items(loaded, locale, brief, stale_only)
     name = f"{brief or 'all'}.{locale}.{'xlf' if fmt == 'xliff' else 'po'}"
     if fmt == "xliff":
@@ -386,6 +391,40 @@ def export(
         data = export_po(items, project.source_locale, locale)
     write_files(out, [(name, data)])
     return out / name, len(items)
+
+
+def termbase_bytes(loaded: Loaded, locale: str) -> tuple[bytes, int]:
+    """TBX (written with translate-toolkit): each glossary term and company name in the source
+    language, with its definition; the locale's term where it is translated and current (a
+    CAT tool then proposes it; an entry without one tells the translator a term is to be set)."""
+    from translate.storage import tbx
+
+    source_locale = loaded.project.source_locale
+    source, target = loaded.data_for(source_locale), loaded.data_for(locale)
+    translated = {key for key, state in target.states.items() if state == "current"}
+    terms = {t.id: t for t in target.terms}
+    companies = {c.id: c for c in target.companies}
+    base = tbx.tbxfile()
+    base.setsourcelanguage(source_locale)
+    base.settargetlanguage(locale)
+    count = 0
+    for term in sorted(source.terms, key=lambda t: t.id):
+        unit = base.addsourceunit(term.term)
+        if f"glossary/{term.id}" in translated:
+            unit.target = terms[term.id].term
+        unit.addnote(term.definition, origin="definition")
+        unit.setid(f"glossary/{term.id}")
+        count += 1
+    for company in sorted(source.companies, key=lambda c: c.id):
+        unit = base.addsourceunit(company.name)
+        name = companies[company.id].name if f"companies/{company.id}" in translated else ""
+        if locale.startswith("zh") and company.name_zh:
+            name = company.name_zh  # the Chinese name the sources give
+        if name:
+            unit.target = name
+        unit.setid(f"companies/{company.id}")
+        count += 1
+    return bytes(base), count
 
 
 # --- import ------------------------------------------------------------------------------
