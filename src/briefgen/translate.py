@@ -409,14 +409,14 @@ def termbase_bytes(loaded: Loaded, locale: str) -> tuple[bytes, int]:
     base.settargetlanguage(locale)
     count = 0
     for term in sorted(source.terms, key=lambda t: t.id):
-        unit = base.addsourceunit(term.term)
+        unit = base.addsourceunit(term.term)  # type: ignore[no-untyped-call]
         if f"glossary/{term.id}" in translated:
             unit.target = terms[term.id].term
         unit.addnote(term.definition, origin="definition")
         unit.setid(f"glossary/{term.id}")
         count += 1
     for company in sorted(source.companies, key=lambda c: c.id):
-        unit = base.addsourceunit(company.name)
+        unit = base.addsourceunit(company.name)  # type: ignore[no-untyped-call]
         name = companies[company.id].name if f"companies/{company.id}" in translated else ""
         if locale.startswith("zh") and company.name_zh:
             name = company.name_zh  # the Chinese name the sources give
