@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pip's own warnings (a machine's index settings, setuptools notices) look like failures to a
+# campaigner: its output is kept in .venv/pip.log and shown only if it fails.
+PIP = @sh -c '$(BIN)/python -m pip install --quiet "$$@" > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }' pip
 
 .PHONY: briefs test test-fast lint pytest check clean page-images studio
 
@@ -40,14 +43,14 @@ pytest: $(VENV)/.installed-test
 # (0.15 to 0.2 s a start). Python checks each file's time stamp, so an edited one is recompiled.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(PIP) --upgrade pip
+	$(PIP) -c constraints.txt -e .
 	$(BIN)/python -m compileall -q src/briefgen
 	touch $@
 
 # The test tools from PyPI (enough for make test-fast), then the system's (make test).
 $(VENV)/.installed-pytest: pyproject.toml constraints.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(PIP) -c constraints.txt -e '.[test]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-pytest node_modules/.installed
