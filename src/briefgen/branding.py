@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen import typst_pdf
+from briefgen.charts import image_decodes
 from briefgen.errors import did_you_mean
 from briefgen.model import Branding
 
@@ -219,19 +220,8 @@ def image_problem(path: Path) -> str:
     if path.suffix.lower() == ".png":
         if not data.startswith(PNG_SIGNATURE):
             return "is not a PNG image (its first bytes are not a PNG's)"
-        return "" if _decodes(path) else "is not a readable PNG image (it does not decode)"
+        return "" if image_decodes(path) else "is not a readable PNG image (it does not decode)"
     return svg_problem(data)
-
-
-def _decodes(path: Path) -> bool:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        return False
-    return True
 
 
 SVG = "http://www.w3.org/2000/svg"

@@ -11,6 +11,7 @@ import io
 import re
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from briefgen.model import CJK, ChartData, Data, FigureInput
 
@@ -118,3 +119,16 @@ def figure_bytes(figure: FigureInput) -> bytes:
 def _drawn(chart: ChartData) -> bytes:
     with _DRAWING:
         return draw(chart)
+
+
+def image_decodes(path: Path) -> bool:
+    """Whether an image file decodes whole (its signature alone can hide junk that would stop
+    Typst or a reader in the middle of a brief)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+    return True

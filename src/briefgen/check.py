@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from briefgen.assemble import Audience, select_blocks
 from briefgen.bibliography import Bibliography, check_citations, load_bibliography
-from briefgen.charts import CHARTS, IMAGE_SUFFIXES
+from briefgen.charts import CHARTS, IMAGE_SUFFIXES, image_decodes
 from briefgen.content import read_content
 from briefgen.datasets import load_data
 from briefgen.document import DOCUMENT_TEMPLATE, TEMPLATES_DIR
@@ -277,15 +277,8 @@ IMAGE_SIGNATURES = {
 def _bytes_match(path: Path) -> bool:
     """Whether a file is an image of the format its name says, decoded whole (a PNG signature
     followed by anything else would stop Typst in the middle of a build)."""
-    from PIL import Image, UnidentifiedImageError
-
     with path.open("rb") as handle:
         head = handle.read(8)
-    if not head.startswith(IMAGE_SIGNATURES.get(path.suffix.lower(), (b"",))):
-        return False
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        return False
-    return True
+    return head.startswith(IMAGE_SIGNATURES.get(path.suffix.lower(), (b"",))) and image_decodes(
+        path
+    )
