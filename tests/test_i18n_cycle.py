@@ -77,11 +77,8 @@ def test_a_source_edit_leaves_translations_stale_and_every_command_working(
     manifest = json.loads((shipped / "build/manifest.json").read_text())
     entry = next(a for a in manifest["artifacts"] if a["path"] == "fr/full-report.md")
     assert "legal-biometric-data" in entry["fallback_blocks"]
-    # The English text, not the French translation of an older English text.
-    assert (
-        "national security, public safety, criminal investigations"
-        in (shipped / "build/fr/full-report.md").read_text()
-    )
+    # The edited paragraph in English, not the French translation of an older English text.
+    assert new.split(" [@")[0].rstrip(".") in (shipped / "build/fr/full-report.md").read_text()
 
 
 # --- 6. status for CI ----------------------------------------------------------------------
@@ -520,3 +517,31 @@ def yaml_entries(path: Path, key: str) -> list:
     import yaml
 
     return yaml.safe_load(path.read_text())[key]
+
+
+def test_an_edit_to_one_paragraph_leaves_the_others_translated(shipped: Path, tmp_path) -> None:
+    """Staleness is per paragraph in the brief too: the French block keeps its title and its
+    unchanged paragraphs in French (from the translation memory), shows the edited paragraph in
+    English, marked as English, under a note that says so."""
+    edit(
+        shipped / "content/en/60-legal/070-biometric-consent.md",
+        "children aged 14 and under",
+        "children aged 13 and under",
+    )
+    out = tmp_path / "out"
+    result = run_cli(
+        "--project", shipped, "build", "full-report", "--locale", "fr",
+        "--format", "md", "--format", "html", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    markdown = (out / "fr/full-report.md").read_text()
+    block = markdown.split("### Données biométriques")[1].split("\n### ")[0]
+    assert "Certaines parties de ce bloc ont changé dans l’original" in block
+    assert "children aged 13 and under" in block  # the edited paragraph, in English
+    assert "Le rapport constate que ce double classement" in block  # the others, in French
+    assert "The report finds that this double listing" not in block
+    page = (out / "fr/full-report.html").read_text()
+    assert '<span lang="en">Biometric information is explicitly' in page
+    manifest = json.loads((out / "manifest.json").read_text())
+    entry = next(e for e in manifest["artifacts"] if e["path"] == "fr/full-report.md")
+    assert "legal-biometric-data" in entry["fallback_blocks"]  # incomplete, and said so

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean
 from briefgen.i18n import BlockState, block_state, vocabulary_label
+from briefgen.memory import memory_for, partly_translated
 from briefgen.model import (
     Block,
     Brief,
@@ -148,17 +149,24 @@ def assemble(
     refused: list[Problem] = []
     sections = []
     data = data or Data((), {}, ())
+    partial: list[str] = []
     for spec, picked in zip(recipe.sections, chosen, strict=True):
         blocks = []
         for block in picked:
-            state = block_state(block, translated.get(block.id))
+            translation = translated.get(block.id)
+            state = block_state(block, translation)
             if locale == project.source_locale or state.state == "current":
                 blocks.append(translated.get(block.id, block))
                 continue
             if rule == "refuse":
                 refused.append(_refusal(recipe, locale, state))
             fallback.append(block.id)
-            blocks.append(block)
+            mixed = _partly(project, locale, block, translation, state.changed)
+            if mixed is not None and rule != "refuse":
+                partial.append(block.id)
+                blocks.append(mixed)
+            else:
+                blocks.append(block)
         use_cases = tuple(sorted(spec.use_cases or recipe.use_cases)) if spec.data else ()
         firms: tuple[Company, ...] = ()
         if spec.data == "companies":
@@ -221,11 +229,30 @@ def assemble(
         date=recipe.date or project.build_date,
         sections=tuple(sections),
         fallback_blocks=tuple(sorted(fallback)) if locale != project.source_locale else (),
+        partial_blocks=tuple(sorted(partial)),
         terms=terms,
         data_kinds=data.data_kinds,
         use_case_names={u: label("use_cases", u) for u in project.vocabularies["use_cases"]},
         internal=internal,
     )
+
+
+def _partly(
+    project: Project,
+    locale: str,
+    source: Block,
+    translation: Block | None,
+    changed: tuple[str, ...],
+) -> Block | None:
+    """A stale translation whose only change is in the text: its paragraphs translated where
+    their English is unchanged since (the translation memory says), the others in English."""
+    if translation is None or set(changed) != {"body"}:
+        return None
+    memory = memory_for(project.root, locale)
+    body = partly_translated(source.body, source.id, memory, project.source_locale)
+    if body is None:
+        return None
+    return replace(translation, body=body.strip("\n") + "\n")
 
 
 def _refusal(recipe: Recipe, locale: str, state: BlockState) -> Problem:

@@ -89,7 +89,7 @@ def tree_digest(folders: Iterable[Path]) -> str:
 
 # Every file a build reads from the project: what `load` reads, and the templates and fonts.
 BUILD_INPUTS = ("briefgen.yaml", "bibliography.bib", "content", "data", "briefs", "templates",
-                "styles", "fonts")  # fmt: skip
+                "styles", "fonts", "translations")  # fmt: skip
 
 
 def build_key(root: Path, request: str) -> str:

@@ -81,7 +81,10 @@ class DocumentWriter:
             "date": format_date(brief.date, brief.locale),
             "has_citations": bool(brief.cited_keys),
             # Blocks shown in the source language: marked with its lang, with a visible note.
-            "fallbacks": set(brief.fallback_blocks),
+            "fallbacks": set(brief.fallback_blocks) - set(brief.partial_blocks),
+            # Stale blocks shown paragraph by paragraph (assemble._partly): a note, and each
+            # English paragraph marked with its own language inside.
+            "partial": set(brief.partial_blocks),
             "source_lang": self.project.source_locale,
         }
         path = self.project.root / TEMPLATES_DIR / DOCUMENT_TEMPLATE

@@ -13,6 +13,7 @@ Segments are kept as Markdown, whitespace as in the field (a CAT tool matches on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,3 +110,42 @@ def replace_items(
 def same_text(a: str, b: str) -> bool:
     """Whether two segments say the same (whitespace aside, as source_hash does)."""
     return a.split() == b.split()
+
+
+def memory_for(root: Path, locale: str) -> dict[str, Remembered]:
+    """read_memory, kept while the file is unchanged (assemble asks once per brief)."""
+    path = root / memory_path(locale)
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    return _memory_at(root, locale, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _memory_at(root: Path, locale: str, mtime: int, size: int) -> dict[str, Remembered]:
+    return read_memory(root, locale)
+
+
+def partly_translated(
+    source_body: str, block_id: str, memory: Mapping[str, Remembered], source_locale: str
+) -> str | None:
+    """A stale translation's body, paragraph by paragraph: each segment whose English is as it
+    was when translated keeps its translation (from the memory); each that changed shows the
+    English, marked as such ([...]{lang=en}). None when no segment's translation still holds."""
+    from briefgen.exchange.model import unit_id
+    from briefgen.exchange.segments import segment_field
+
+    field = segment_field("body", source_body, markdown=True)
+    kept: dict[int, str] = {}
+    held = 0
+    for segment in field.segments:
+        inline = segment.inline
+        text = inline.render(inline.pieces)
+        remembered = memory.get(unit_id(f"block/{block_id}", "body", segment.number))
+        if remembered is not None and same_text(remembered.source, text):
+            kept[segment.number] = remembered.target
+            held += 1
+        else:
+            kept[segment.number] = f"[{text}]{{lang={source_locale}}}"
+    return field.rebuild(kept) if held else None

@@ -297,7 +297,10 @@ class Brief:
     date: dt.date
     sections: tuple[Section, ...]
     fallback_blocks: tuple[str, ...]  # ids taken from the source locale for lack of a translation
-    terms: tuple[Term, ...] = ()  # for a glossary section: the terms the brief's text uses
+    terms: tuple[Term, ...] = ()
+    # Of those, the stale ones shown translated where their paragraphs' English is unchanged
+    # (the others in the source language, each marked): partly translated, not replaced.
+    partial_blocks: tuple[str, ...] = ()  # for a glossary section: the terms the brief's text uses
     data_kinds: dict[str, str] = field(default_factory=dict, hash=False)
     use_case_names: dict[str, str] = field(default_factory=dict, hash=False)
     internal: bool = False
