@@ -16,6 +16,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -113,7 +114,37 @@ def screenshots(build: Path, scratch: Path) -> None:
             page.screenshot(path=scratch / name, animations="disabled", caret="hide")
             save(scratch / name, IMAGES / name)
             page.close()
+        studio_screenshot(browser, scratch)
         browser.close()
+
+
+# The studio with the composition of README's campaigner example, dated so the picture does
+# not change with the day it is made.
+STUDIO_COMPOSITION = (
+    "/compose?audience=government&use_case=education&pages=2"
+    "&prepared_for=Ministry%20of%20Education&date=2026-12-10&pin=edu-hangzhou-no11"
+)
+
+
+def studio_screenshot(browser: Any, scratch: Path) -> None:
+    """The studio (briefgen studio) in the browser, composing the Thursday brief."""
+    import threading
+
+    from briefgen.studio import make_studio_server
+
+    server, _ = make_studio_server(ROOT, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}{STUDIO_COMPOSITION}")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=scratch / "studio.png", animations="disabled", caret="hide")
+        save(scratch / "studio.png", IMAGES / "studio.png")
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 if __name__ == "__main__":
