@@ -51,9 +51,11 @@ def test_scenario_outputs_match_the_golden_files(built, name: str) -> None:
     for path in produced:
         relative = path.relative_to(out)
         golden = GOLDEN / name / relative
-        if update or not golden.exists():
+        if update:
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_bytes(path.read_bytes())
+        # A missing golden file fails: writing it here would let any output pass once.
+        assert golden.exists(), f"no golden file {golden}: run with BRIEFGEN_UPDATE_GOLDEN=1"
         assert path.read_bytes() == golden.read_bytes(), f"{name}/{relative} differs from {golden}"
     listed = sorted(p.relative_to(GOLDEN / name) for p in (GOLDEN / name).rglob("*") if p.is_file())
     assert listed == [p.relative_to(out) for p in produced], "golden files without an output"
