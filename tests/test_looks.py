@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import SCENARIOS, copy_project, run_cli
+from tests.conftest import REPO, SCENARIOS, copy_project, run_cli
 
 SCENARIO = SCENARIOS / "branding-minimal"
 LOGO_ALT = "A white square in a maroon circle"
@@ -208,10 +208,16 @@ INVALID = {
         ("file: brand/mark.svg", "file: brand/missing.svg"),
         'briefgen.yaml:14: the logo "brand/missing.svg" is not a file inside the project.',
     ),
-    "logo without alt": (
-        ("    alt: A white square in a maroon circle\n", ""),
-        'briefgen.yaml:13: the logo "brand/mark.svg" has no alt text: add "alt:" saying what '
-        "it shows, so screen readers and PDF/UA can describe it.",
+    "logo without alt or organisation": (
+        (
+            "  organisation: Fair Schools Network\n  contact: \"Corrections: "
+            "https://example.org/corrections\"\n  logo:\n    file: brand/mark.svg\n"
+            "    alt: A white square in a maroon circle\n",
+            "  logo:\n    file: brand/mark.svg\n",
+        ),
+        'briefgen.yaml:11: the logo "brand/mark.svg" has no alt text and the branding no '
+        'organisation to name it by: add "alt:" saying what it shows, so screen readers and '
+        "PDF/UA can describe it.",
     ),
     "unknown key": (
         ("  organisation: Fair", "  organization: Fair"),
@@ -370,3 +376,22 @@ def test_the_printed_page_drops_navigation_and_prints_link_addresses(
     assert page.evaluate("getComputedStyle(document.querySelector('nav#TOC')).display") == "none"
     assert page.evaluate("getComputedStyle(document.body).color") == "rgb(0, 0, 0)"
     page.close()
+
+
+def test_the_logo_follows_the_accent_and_its_alt_text_the_organisation(tmp_path: Path) -> None:
+    """Issue 22: a new accent recolours a logo drawn in currentColor (the shipped one is), and a
+    logo without alt text of its own is described by the organisation, in each locale."""
+    from dataclasses import replace
+
+    from briefgen.branding import logo_bytes
+    from briefgen.project import load_project
+
+    project = load_project(REPO)
+    assert b"#0b5563" in logo_bytes(REPO, project.branding)
+    maroon = replace(project.branding, accent="#7a1f3d")
+    recoloured = logo_bytes(REPO, maroon)
+    assert b"#7a1f3d" in recoloured and b'fill="currentColor"' not in recoloured
+    renamed = replace(project.branding, organisation={"en": "Open Rights Lab", "fr": "Labo"})
+    assert renamed.logo_alt_for("en") == "Open Rights Lab"
+    assert renamed.logo_alt_for("fr") == "Labo"
+    assert project.branding.logo_alt_for("zh-Hans") == "《情感纠缠》简报项目组"

@@ -52,7 +52,9 @@ def load_branding(value: Any, line: int, root: Path, source: str, report: Report
         )
     organisation = _texts(value, "organisation", line, source, report)
     contact = _texts(value, "contact", line, source, report)
-    logo, logo_alt = _logo(value.get("logo"), _line(value, "logo", line), root, source, report)
+    logo, logo_alt = _logo(
+        value.get("logo"), _line(value, "logo", line), root, source, report, organisation
+    )
     body_font, heading_font = _fonts(value.get("fonts"), _line(value, "fonts", line), root, report)
     return Branding(
         organisation=organisation,
@@ -175,9 +177,10 @@ def _fonts(value: Any, line: int, root: Path, report: Report) -> tuple[str, str]
 
 
 def _logo(
-    value: Any, line: int, root: Path, source: str, report: Report
+    value: Any, line: int, root: Path, source: str, report: Report, organisation: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
-    """The logo's project-relative path and its alt text per locale; a logo needs alt text."""
+    """The logo's project-relative path and its alt text per locale; a logo needs alt text,
+    its own or, without one, the organisation's name (which it then follows)."""
     if value is None:
         return "", {}
     if not isinstance(value, dict) or "file" not in value:
@@ -205,11 +208,11 @@ def _logo(
         report(where, f'the logo "{name}" {unreadable}.')
         return "", {}
     alt = _texts(value, "alt", line, source, report)
-    if not alt.get(source):
+    if not alt.get(source) and not organisation.get(source):
         report(
             line,
-            f'the logo "{name}" has no alt text: add "alt:" saying what it shows, so screen '
-            "readers and PDF/UA can describe it.",
+            f'the logo "{name}" has no alt text and the branding no organisation to name it '
+            'by: add "alt:" saying what it shows, so screen readers and PDF/UA can describe it.',
         )
     return path.relative_to(root.resolve()).as_posix(), alt
 
@@ -222,6 +225,24 @@ def image_problem(path: Path) -> str:
             return "is not a PNG image (its first bytes are not a PNG's)"
         return "" if image_decodes(path) else "is not a readable PNG image (it does not decode)"
     return svg_problem(data)
+
+
+def logo_bytes(root: Path, branding: Branding) -> bytes:
+    """The logo as every output carries it: a PNG as it is; an SVG with each `currentColor`
+    (fill, stroke, stop-color) set to the accent, so that a logo drawn that way takes the
+    brand's colour wherever it is shown, a browser, Typst or the Word file's raster."""
+    data = (root / branding.logo).read_bytes()
+    if not branding.logo.lower().endswith(".svg") or b"currentcolor" not in data.lower():
+        return data
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    tree = etree.fromstring(data, parser)
+    for node in tree.iter():
+        for name, value in node.attrib.items():
+            if value.strip().lower() == "currentcolor":
+                node.set(name, branding.accent)
+    return bytes(etree.tostring(tree, xml_declaration=False, encoding="utf-8"))
 
 
 SVG = "http://www.w3.org/2000/svg"

@@ -26,6 +26,7 @@ import yaml
 
 from briefgen import digest, pandoc, typst_pdf
 from briefgen.assemble import assemble
+from briefgen.branding import logo_bytes
 from briefgen.charts import CHARTS
 from briefgen.check import Loaded, load
 from briefgen.document import DocumentWriter
@@ -548,7 +549,7 @@ def branding_logo(project: Project) -> tuple[bytes, str]:
     if not project.branding.logo:
         return b"", ""
     suffix = Path(project.branding.logo).suffix.lower()
-    return (project.root / project.branding.logo).read_bytes(), f"brand-logo{suffix}"
+    return logo_bytes(project.root, project.branding), f"brand-logo{suffix}"
 
 
 def brief_csl(project: Project, brief: Brief) -> str:

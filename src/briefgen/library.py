@@ -19,6 +19,7 @@ import jinja2
 import jinja2.sandbox
 
 from briefgen import i18n
+from briefgen.branding import logo_bytes
 from briefgen.errors import BriefgenError, ProblemsError, problem
 from briefgen.i18n import Strings
 from briefgen.manifest import MANIFEST
@@ -196,7 +197,7 @@ def brand_logo(project: Project) -> tuple[str, bytes] | None:
     if not project.branding.logo:
         return None
     suffix = Path(project.branding.logo).suffix.lower()
-    return f"assets/brand-logo{suffix}", (project.root / project.branding.logo).read_bytes()
+    return f"assets/brand-logo{suffix}", logo_bytes(project.root, project.branding)
 
 
 def brand_context(project: Project, locale: str, logo: str) -> dict[str, object]:

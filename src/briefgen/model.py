@@ -56,7 +56,9 @@ class Branding:
         return self._text(self.contact, locale)
 
     def logo_alt_for(self, locale: str) -> str:
-        return self._text(self.logo_alt, locale)
+        """The logo's alt text; without one of its own, the organisation's name, so that it
+        follows the organisation when that changes."""
+        return self._text(self.logo_alt, locale) or self.organisation_for(locale)
 
 
 # A web address in a branding text (the contact line), to show as a link: URL characters up to a
