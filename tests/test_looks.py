@@ -210,8 +210,8 @@ INVALID = {
     ),
     "logo without alt or organisation": (
         (
-            "  organisation: Fair Schools Network\n  contact: \"Corrections: "
-            "https://example.org/corrections\"\n  logo:\n    file: brand/mark.svg\n"
+            '  organisation: Fair Schools Network\n  contact: "Corrections: '
+            'https://example.org/corrections"\n  logo:\n    file: brand/mark.svg\n'
             "    alt: A white square in a maroon circle\n",
             "  logo:\n    file: brand/mark.svg\n",
         ),
