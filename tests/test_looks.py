@@ -392,6 +392,8 @@ def test_the_logo_follows_the_accent_and_its_alt_text_the_organisation(tmp_path:
     recoloured = logo_bytes(REPO, maroon)
     assert b"#7a1f3d" in recoloured and b'fill="currentColor"' not in recoloured
     renamed = replace(project.branding, organisation={"en": "Open Rights Lab", "fr": "Labo"})
-    assert renamed.logo_alt_for("en") == "Open Rights Lab"
-    assert renamed.logo_alt_for("fr") == "Labo"
-    assert project.branding.logo_alt_for("zh-Hans") == "《情感纠缠》简报项目组"
+    assert renamed.logo_alt_for("en") == "Logo: Open Rights Lab"
+    french = {"logo_of": "Logo : {organisation}"}
+    assert renamed.logo_alt_for("fr", french) == "Logo : Labo"
+    chinese = {"logo_of": "{organisation}标志"}
+    assert project.branding.logo_alt_for("zh-Hans", chinese) == "《情感纠缠》简报项目组标志"

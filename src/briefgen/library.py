@@ -157,7 +157,7 @@ def render_page(
         listed = entries(manifest, project, words)
         context = {
             "project": project,
-            "brand": brand_context(project, locale, logo[0] if logo else ""),
+            "brand": brand_context(project, locale, logo[0] if logo else "", words),
             "entries": listed,
             "version": manifest.content_version,
             "audiences": sorted({(e.audience, e.audience_label) for e in listed}),
@@ -200,14 +200,16 @@ def brand_logo(project: Project) -> tuple[str, bytes] | None:
     return f"assets/brand-logo{suffix}", logo_bytes(project.root, project.branding)
 
 
-def brand_context(project: Project, locale: str, logo: str) -> dict[str, object]:
+def brand_context(
+    project: Project, locale: str, logo: str, strings: Mapping[str, str] | None = None
+) -> dict[str, object]:
     """What the page template shows of briefgen.yaml's branding, in the page's language."""
     branding = project.branding
     return {
         "organisation": branding.organisation_for(locale),
         "contact": web_address_parts(branding.contact_for(locale)),
         "logo": logo,
-        "logo_alt": branding.logo_alt_for(locale),
+        "logo_alt": branding.logo_alt_for(locale, strings),
         "accent": branding.accent,
     }
 

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -55,10 +56,14 @@ class Branding:
     def contact_for(self, locale: str) -> str:
         return self._text(self.contact, locale)
 
-    def logo_alt_for(self, locale: str) -> str:
-        """The logo's alt text; without one of its own, the organisation's name, so that it
-        follows the organisation when that changes."""
-        return self._text(self.logo_alt, locale) or self.organisation_for(locale)
+    def logo_alt_for(self, locale: str, strings: Mapping[str, str] | None = None) -> str:
+        """The logo's alt text; without one of its own, "Logo: <organisation>" in the
+        reader's language (the `logo_of` string), so that it follows the organisation."""
+        own = self._text(self.logo_alt, locale)
+        if own or not self.organisation_for(locale):
+            return own
+        pattern = (strings or {}).get("logo_of") or "Logo: {organisation}"
+        return pattern.replace("{organisation}", self.organisation_for(locale))
 
 
 # A web address in a branding text (the contact line), to show as a link: URL characters up to a

@@ -168,6 +168,7 @@ class Look:
 
     branding: Branding
     logo: Logo | None
+    logo_alt: str  # as the brief's metadata has it (render.branding_metadata)
     locale: str
     internal_marker: str  # "" for a public build
     compact: bool  # the one-page summary: smaller type and margins, as the PDF's
@@ -181,10 +182,6 @@ class Look:
         return self.branding.contact_for(self.locale)
 
     @property
-    def logo_alt(self) -> str:
-        return self.branding.logo_alt_for(self.locale)
-
-    @property
     def footer_text(self) -> str:
         return " · ".join(part for part in (self.organisation, self.contact) if part)
 
@@ -196,7 +193,12 @@ class Look:
         value = hashlib.sha256()
         described = asdict(self.branding)
         described["logo"] = hashlib.sha256(self.logo.png if self.logo else b"").hexdigest()
-        described.update(locale=self.locale, marker=self.internal_marker, compact=self.compact)
+        described.update(
+            locale=self.locale,
+            marker=self.internal_marker,
+            compact=self.compact,
+            logo_alt=self.logo_alt,
+        )
         for part in (
             format_name.encode(),
             template,

@@ -216,7 +216,7 @@ def branding_metadata(branding: Branding, locale: str, strings: dict[str, str]) 
     return {
         "organisation": branding.organisation_for(locale),
         "contact": branding.contact_for(locale),
-        "logo-alt": branding.logo_alt_for(locale) if branding.logo else "",
+        "logo-alt": branding.logo_alt_for(locale, strings) if branding.logo else "",
         "accent": branding.accent,
         "body-font": branding.body_font,
         "heading-font": branding.heading_font,
@@ -570,6 +570,7 @@ def _office_reference(
     look = office.Look(
         branding=job.branding,
         logo=office.logo_image(job.logo),
+        logo_alt=meta_text(metadata, "logo-alt"),
         locale=job.locale,
         internal_marker=job.internal_marker,
         compact=bool(metadata.get("compact", {}).get("c", False)),
