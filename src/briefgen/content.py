@@ -380,14 +380,10 @@ def _body_problems(
     would drop, `check` refuses (scan.pandoc_findings)."""
     findings = list(scan.findings)
     # Text that pandoc could take hours over is refused before pandoc sees it.
-    bounded = not any(f.message.startswith(_UNBOUNDED) for f in findings)
-    if bounded and needs_pandoc(body):
+    if scan.bounded and needs_pandoc(body):
         findings += pandoc_findings(body, body_line, block_id or "block")
     # The same link may be found by both readers, in the same words: said once.
     return sorted({Problem(rel, f.line, f.message) for f in findings})
-
-
-_UNBOUNDED = ("the character", "the block has", "lists or quotations")
 
 
 def _source_hash(value: Any, report: Any) -> tuple[tuple[str, str], ...]:

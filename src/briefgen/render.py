@@ -82,18 +82,9 @@ def name_headings(blocks: list[Any]) -> None:
     """Give each heading without an identifier one of its own ("_h1", ...), in a namespace no
     block and no template uses: left without, pandoc would make one from its text (with a table
     of contents), and "#### Ref x" would take citeproc's anchor ref-x."""
-    stack: list[Any] = list(blocks)
-    order: list[Any] = []
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, dict):
-            if node.get("t") == "Header" and not node["c"][1][0]:
-                order.append(node)
-            stack[0:0] = [v for k, v in node.items() if k != "t"]
-        elif isinstance(node, list):
-            stack[0:0] = node
-    for count, node in enumerate(order, 1):
-        node["c"][1][0] = f"_h{count}"
+    unnamed = [h for h in _elements(blocks, "Header") if not h["c"][1][0]]
+    for count, heading in enumerate(unnamed, 1):
+        heading["c"][1][0] = f"_h{count}"
 
 
 def typst_language(locale: str) -> str:
@@ -125,20 +116,21 @@ def set_figure_alt(node: Any, alts: dict[str, str]) -> None:
     elif isinstance(node, dict):
         if node.get("t") == "Figure" and node["c"][0][0] in alts:
             alt = alts[node["c"][0][0]]
-            for image in _images(node["c"][2]):
+            for image in _elements(node["c"][2], "Image"):
                 image["c"][1] = [{"t": "Str", "c": alt}]
             return
         for value in node.values():
             set_figure_alt(value, alts)
 
 
-def _images(node: Any) -> list[dict[str, Any]]:
+def _elements(node: Any, kind: str) -> list[dict[str, Any]]:
+    """Every element of a kind in a pandoc tree, in document order (not inside one another)."""
     if isinstance(node, list):
-        return [image for item in node for image in _images(item)]
+        return [found for item in node for found in _elements(item, kind)]
     if isinstance(node, dict):
-        if node.get("t") == "Image":
+        if node.get("t") == kind:
             return [node]
-        return [image for value in node.values() for image in _images(value)]
+        return [found for value in node.values() for found in _elements(value, kind)]
     return []
 
 
@@ -280,7 +272,7 @@ def data_uri(name: str, data: bytes) -> str:
 
 def embed_images(blocks: list[Any], media: dict[str, bytes]) -> None:
     """Point each figure's image at its own bytes; the sanitizer kept no other image."""
-    for image in _images(pandoc.holding(blocks, "Image")):
+    for image in _elements(pandoc.holding(blocks, "Image"), "Image"):
         target = image["c"][2]
         if target[0] in media:
             target[0] = data_uri(target[0], media[target[0]])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from briefgen.errors import ToolError
 from briefgen.model import Citation
-from briefgen.sanitize import safe_link, shown
+from briefgen.sanitize import AUTHOR_CLASSES, safe_link, sanitize_blocks, shown
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -53,6 +53,9 @@ class BodyScan:
     citations: tuple[Citation, ...]
     findings: tuple[Finding, ...]
     words: int
+    # False when the text breaks a limit (characters, brackets, nesting) that keeps pandoc's
+    # reading of it short: then pandoc is not asked for its verdict (pandoc_findings).
+    bounded: bool = True
 
 
 @functools.cache
@@ -102,11 +105,19 @@ def needs_pandoc(body: str) -> bool:
 def scan_body(body: str, first_line: int) -> BodyScan:
     """Scan a block body that starts at `first_line` of its file."""
     findings = _limits(body, first_line)
+    bounded = not findings
+    findings += _unclosed_fences(body, first_line)
     if not has_markup(body):
         # Plain prose, the common case: the same result as parsing it, without the parse.
-        return BodyScan(tuple(find_citations(body, first_line)), tuple(findings), len(body.split()))
+        citations = tuple(find_citations(body, first_line))
+        return BodyScan(citations, tuple(findings), len(body.split()), bounded)
     scanned = _scan_parsed(body, first_line)
-    return BodyScan(scanned.citations, (*findings, *scanned.findings), scanned.words)
+    return BodyScan(
+        scanned.citations,
+        (*findings, *scanned.findings),
+        scanned.words,
+        bounded and scanned.bounded,
+    )
 
 
 def _limits(body: str, first_line: int) -> list[Finding]:
@@ -134,7 +145,6 @@ def _limits(body: str, first_line: int) -> list[Finding]:
                     "remove them.",
                 )
             )
-    findings.extend(_unclosed_fences(body, first_line))
     return findings
 
 
@@ -222,7 +232,8 @@ def _scan_parsed(body: str, first_line: int) -> BodyScan:
             )
         elif token.type == "inline":
             _scan_inline(token, line, citations, findings)
-    return BodyScan(tuple(citations), tuple(findings), len(body.split()))
+    bounded = deepest < MAX_NESTING_LEVEL
+    return BodyScan(tuple(citations), tuple(findings), len(body.split()), bounded)
 
 
 def _scan_inline(
@@ -382,7 +393,6 @@ def pandoc_findings(body: str, first_line: int, block_id: str) -> list[Finding]:
     identifiers must start with the block's id, so that no two blocks (nor a block and the
     template's sec-N, fig-... and ref-... anchors) can share one."""
     from briefgen import pandoc  # the only scan that runs a tool: imported when needed
-    from briefgen.sanitize import AUTHOR_CLASSES, sanitize_blocks
 
     args = ["-f", f"{pandoc.MARKDOWN_READER}-auto_identifiers", "-t", "json"]
     try:
@@ -454,16 +464,10 @@ def _advice(what: str) -> str:
     if what.startswith("the image"):
         return IMAGE_ADVICE
     if what.startswith("the class"):
-        return f"the classes a block may use are {', '.join(sorted(_author_classes()))}."
+        return f"the classes a block may use are {', '.join(sorted(AUTHOR_CLASSES))}."
     if what.startswith("the attribute"):
         return "the only attribute a block may set is lang= (a language tag)."
     return "write Markdown text, links and emphasis only."
-
-
-def _author_classes() -> frozenset[str]:
-    from briefgen.sanitize import AUTHOR_CLASSES
-
-    return AUTHOR_CLASSES
 
 
 def _line_of(lines: list[str], value: str, first_line: int) -> int:
