@@ -58,11 +58,12 @@ TARGETS = {
 }
 # Writer and options per format, as briefgen uses them (model.FORMATS), so the comparison is fair.
 sys.path.insert(0, str(ROOT / "src"))
-from briefgen import pdf, typst_pdf  # noqa: E402
-from briefgen.charts import figure_bytes  # noqa: E402
+from briefgen.assemble.charts import figure_bytes  # noqa: E402
+from briefgen.formats import pdf  # noqa: E402
 from briefgen.model import FORMATS  # noqa: E402
-from briefgen.pandoc import bundled  # noqa: E402
-from briefgen.render import READER  # noqa: E402
+from briefgen.render.convert import READER  # noqa: E402
+from briefgen.tools import typst as typst_pdf  # noqa: E402
+from briefgen.tools.pandoc import bundled  # noqa: E402
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -119,7 +120,7 @@ def assemble_all(project: Path, folder: Path) -> list[Source]:
     import yaml
 
     from briefgen.build import BuildRequest, plan_builds, prepare
-    from briefgen.check import load
+    from briefgen.load.loader import load
 
     loaded = load(project)
     plan, _ = plan_builds(loaded, BuildRequest(root=project, out=folder / "unused"))
@@ -329,7 +330,7 @@ import json, sys, time
 from pathlib import Path
 started = time.perf_counter()
 from briefgen.build import BuildRequest, check, plan_builds, prepare
-from briefgen.check import load
+from briefgen.load.loader import load
 root = Path(sys.argv[1])
 if sys.argv[2] == "check":
     check(root)

@@ -51,8 +51,9 @@ from lxml import etree
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from briefgen import office, pandoc  # noqa: E402
-from briefgen.office import qn  # noqa: E402
+from briefgen.formats import office  # noqa: E402
+from briefgen.formats.office import qn  # noqa: E402
+from briefgen.tools import pandoc  # noqa: E402
 
 ACCENT = office.DESIGN_ACCENT.lstrip("#").upper()
 BODY_FONT = office.DESIGN_BODY_FONT

@@ -20,7 +20,7 @@ from typing import Any
 
 from PIL import Image
 
-from briefgen.typst_pdf import font_folders
+from briefgen.tools.typst import font_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs/images"
@@ -130,7 +130,7 @@ def studio_screenshot(browser: Any, scratch: Path) -> None:
     """The studio (briefgen studio) in the browser, composing the Thursday brief."""
     import threading
 
-    from briefgen.studio import make_studio_server
+    from briefgen.preview.studio import make_studio_server
 
     server, _ = make_studio_server(ROOT, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

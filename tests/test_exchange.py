@@ -29,7 +29,7 @@ from translate.storage import pypo, xliff
 from translate.storage.placeables import StringElem
 from translate.storage.placeables.xliff import G, X
 
-from briefgen.exchange import (
+from briefgen.i18n.exchange import (
     ExportError,
     ImportResult,
     SourceItem,
@@ -37,7 +37,7 @@ from briefgen.exchange import (
     export_xliff,
     import_file,
 )
-from briefgen.exchange.segments import segment_field
+from briefgen.i18n.exchange.segments import segment_field
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(__file__).resolve().parent / "schemas"

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from briefgen.content import split_front_matter
 from briefgen.errors import ProblemsError
-from briefgen.pandoc import bundled
-from briefgen.yamlfile import parse_yaml
+from briefgen.load.content import split_front_matter
+from briefgen.load.yamlfile import parse_yaml
+from briefgen.tools.pandoc import bundled
 from tests.conftest import run_cli, tree_digest
 
 BLOCK = (
@@ -126,9 +126,9 @@ def test_markup_that_slipped_past_check_stops_the_build_at_its_place(scenario) -
     from dataclasses import replace
 
     from briefgen.build import prepare
-    from briefgen.check import load
     from briefgen.errors import ProblemsError
-    from briefgen.render import to_json
+    from briefgen.load.loader import load
+    from briefgen.render.convert import to_json
 
     project = scenario("minimal")
     loaded = load(project)

@@ -242,7 +242,7 @@ def test_read_only_commands_do_not_say_they_wrote_nothing(scenario) -> None:
 
 
 def test_the_shipped_memories_hold_every_current_translated_unit() -> None:
-    from briefgen.memory import read_memory
+    from briefgen.i18n.memory import read_memory
 
     for locale in ("fr", "zh-Hans"):
         memory = read_memory(REPO, locale)

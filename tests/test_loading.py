@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.assemble import Audience, assemble, select_blocks
-from briefgen.bibliography import load_bibliography
-from briefgen.check import load
-from briefgen.content import load_content
+from briefgen.assemble.select import Audience, assemble, select_blocks
 from briefgen.errors import ProblemsError, did_you_mean
-from briefgen.project import load_project
-from briefgen.recipes import load_recipes
+from briefgen.load.bibliography import load_bibliography
+from briefgen.load.content import load_content
+from briefgen.load.loader import load
+from briefgen.load.project import load_project
+from briefgen.load.recipes import load_recipes
 
 
 def write(path: Path, text: str) -> Path:
@@ -162,7 +162,7 @@ def _read(project: Path) -> tuple[dict[str, dict[str, object]], list[str]]:
     every problem, as read_content returns them."""
     import dataclasses
 
-    from briefgen.content import read_content
+    from briefgen.load.content import read_content
 
     content, problems = read_content(load_project(project))
     blocks = {
@@ -195,7 +195,7 @@ def test_a_cached_read_gives_exactly_what_parsing_gives(
 def test_the_cache_follows_the_files_and_the_project_settings(
     scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from briefgen.content import read_content
+    from briefgen.load.content import read_content
 
     project = scenario("minimal")
     monkeypatch.setenv("BRIEFGEN_CACHE", str(tmp_path / "cache"))

@@ -383,8 +383,8 @@ def test_the_logo_follows_the_accent_and_its_alt_text_the_organisation(tmp_path:
     logo without alt text of its own is described by the organisation, in each locale."""
     from dataclasses import replace
 
-    from briefgen.branding import logo_bytes
-    from briefgen.project import load_project
+    from briefgen.load.branding import logo_bytes
+    from briefgen.load.project import load_project
 
     project = load_project(REPO)
     assert b"#0b5563" in logo_bytes(REPO, project.branding)

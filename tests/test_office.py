@@ -25,9 +25,9 @@ from docx.shared import Pt
 from lxml import etree
 from pypdf import PdfReader
 
-from briefgen.check import load
-from briefgen.office import qn
-from briefgen.typst_pdf import font_folders
+from briefgen.formats.office import qn
+from briefgen.load.loader import load
+from briefgen.tools.typst import font_folders
 from tests.conftest import REPO, SCENARIOS, copy_project, run_cli, tree_digest
 
 pytestmark = pytest.mark.office

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefgen import scan
 from briefgen.build import prepare
-from briefgen.check import load
-from briefgen.manifest import merge, read_manifest
+from briefgen.load import scan
+from briefgen.load.loader import load
+from briefgen.load.scan import scope_link_references
 from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, RenderJob
-from briefgen.scan import scope_link_references
+from briefgen.publish.manifest import merge, read_manifest
 from tests.conftest import run_cli
 
 
@@ -83,7 +83,7 @@ def test_jobs_render_as_they_are_written_in_the_order_given(
 ) -> None:
     """build.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
     results in the order given, the same as from a list."""
-    from briefgen.parallel import render_jobs
+    from briefgen.render.parallel import render_jobs
 
     jobs = [minimal_job, dataclasses.replace(minimal_job, formats=("md",))]
     listed = render_jobs(jobs, 2, lambda event: None)
@@ -94,7 +94,7 @@ def test_jobs_render_as_they_are_written_in_the_order_given(
 
 def test_a_problem_while_jobs_are_written_stops_the_rendering(minimal_job) -> None:
     from briefgen.errors import Problem, ProblemsError
-    from briefgen.parallel import render_jobs
+    from briefgen.render.parallel import render_jobs
 
     def written():
         yield minimal_job
@@ -105,7 +105,9 @@ def test_a_problem_while_jobs_are_written_stops_the_rendering(minimal_job) -> No
 
 
 def test_the_format_registry_is_the_only_list_of_formats() -> None:
-    from briefgen import library, project, render
+    from briefgen.load import project
+    from briefgen.publish import library
+    from briefgen.render import convert as render
 
     assert set(project.FORMATS) == set(FORMATS)
     assert not hasattr(render, "FORMATS") or render.FORMATS is FORMATS
@@ -254,7 +256,7 @@ def test_the_fast_path_finds_what_the_full_parse_finds(text: str) -> None:
 def test_sanitize_drops_what_could_run_among_plain_text() -> None:
     """Raw content, handlers, unsafe links and foreign images go, wherever they stand among a
     paragraph's words; the words stay, and each thing dropped is said."""
-    from briefgen.sanitize import sanitize_blocks
+    from briefgen.render.sanitize import sanitize_blocks
 
     word, space = {"t": "Str", "c": "word"}, {"t": "Space"}
     link = {
@@ -293,7 +295,7 @@ def test_sanitize_drops_what_could_run_among_plain_text() -> None:
 
 
 def test_only_the_briefs_own_figures_keep_their_images() -> None:
-    from briefgen.sanitize import sanitize_blocks
+    from briefgen.render.sanitize import sanitize_blocks
 
     figure = {"t": "Image", "c": [["fig-a", [], [["width", "85%"]]], [], ["chart.png", ""]]}
     other = {"t": "Image", "c": [["", [], []], [], ["/etc/hostname", ""]]}
@@ -312,7 +314,8 @@ class _Written(Exception):
 
 
 def _writer_input(job: RenderJob, document, format_name: str, parse_every_block: bool) -> bytes:
-    from briefgen import pandoc, render
+    from briefgen.render import convert as render
+    from briefgen.tools import pandoc
 
     def capture(args: list[str], stdin: bytes, **_: object) -> bytes:
         raise _Written(stdin)
@@ -336,8 +339,9 @@ def test_a_format_parses_only_the_blocks_it_changes_and_writes_what_a_full_parse
     """The French full report has tables, notes above untranslated parts and references; the
     companies brief has a chart. Every format gives pandoc's writer the same bytes whether it
     parsed only the blocks its passes change (pandoc.lazily) or every block."""
-    from briefgen import office, pandoc
-    from briefgen.render import read_document
+    from briefgen.formats import office
+    from briefgen.render.convert import read_document
+    from briefgen.tools import pandoc
     from tests.conftest import REPO
 
     job = prepare(load(REPO), [(brief, locale, tuple(FORMATS))])[0].job
@@ -373,7 +377,7 @@ def test_the_benchmarks_generated_project_checks_clean(tmp_path: Path) -> None:
 
 def counting_pandoc(folder: Path) -> tuple[Path, Path]:
     """A pandoc that notes each reading (a run to JSON) in a log, then runs the real one."""
-    from briefgen.pandoc import bundled
+    from briefgen.tools.pandoc import bundled
 
     wrapper, log = folder / "counting-pandoc", folder / "readings.log"
     wrapper.write_text(
@@ -425,7 +429,7 @@ def test_a_kept_reading_gives_exactly_the_outputs_a_fresh_one_gives(
 def test_readings_past_the_limit_go_least_recently_used_first(tmp_path: Path) -> None:
     import os
 
-    from briefgen.parsecache import _prune, keep_reading, read_reading
+    from briefgen.load.parsecache import _prune, keep_reading, read_reading
 
     folder = str(tmp_path / "readings")
     for index, name in enumerate(("a", "b", "c", "d")):

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from briefgen.preview import PREVIEW_FOLDER, InputWatcher, Preview, Target
-from briefgen.serve import make_preview_server, make_server
+from briefgen.preview.live import PREVIEW_FOLDER, InputWatcher, Preview, Target
+from briefgen.preview.serve import make_preview_server, make_server
 from tests.conftest import CHROMIUM, FLAGS, run_cli
 
 INTRO = "content/en/010-intro.md"

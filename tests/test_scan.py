@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from briefgen.scan import find_citations, scan_body
+from briefgen.load.scan import find_citations, scan_body
 
 
 def keys(text: str) -> list[str]:

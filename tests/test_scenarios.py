@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.manifest import manifest_bytes
 from briefgen.model import Manifest
+from briefgen.publish.manifest import manifest_bytes
 from tests.conftest import SCENARIOS, run_cli, tree_digest
 
 BROKEN = sorted(p.name for p in SCENARIOS.iterdir() if (p / "expected-errors.txt").is_file())

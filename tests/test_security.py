@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from briefgen.content import _body_problems
 from briefgen.errors import ToolError
-from briefgen.scan import scan_body
+from briefgen.load.content import _body_problems
+from briefgen.load.scan import scan_body
 from tests.conftest import run_cli, tree_digest
 
 SECRET = "ZZSECRET-bytes-of-a-file-outside-the-project"
@@ -170,7 +170,7 @@ def test_an_internal_build_refuses_a_public_folder(scenario) -> None:
 
 @pytest.fixture
 def served(scenario) -> Iterator[tuple[int, Path]]:
-    from briefgen.serve import make_server
+    from briefgen.preview.serve import make_server
 
     project = scenario("minimal")
     assert run_cli("--project", project, "build", "-q", "--format", "html").exit_code == 0
@@ -336,7 +336,7 @@ def test_a_pandoc_that_prints_garbage_is_named(scenario, monkeypatch, tmp_path: 
 
 
 def test_pandoc_has_limits_of_its_own() -> None:
-    from briefgen import pandoc
+    from briefgen.tools import pandoc
 
     command = [*pandoc._limits(), "x", *pandoc._RTS_OPTIONS]
     assert command[0].endswith("setpriv") and command[1:3] == ["--pdeathsig", "KILL"]
@@ -359,12 +359,13 @@ def test_a_build_refuses_folders_that_are_not_outputs(scenario, out: str) -> Non
 
 
 def test_a_second_build_into_a_held_folder_stops(scenario) -> None:
-    from briefgen.outfolder import writing_to
+    from briefgen.publish.outfolder import writing_to
 
     project = scenario("minimal")
     out = project / "build"
     script = (
-        "import sys, time; from pathlib import Path; from briefgen.outfolder import writing_to\n"
+        "import sys, time; from pathlib import Path\n"
+        "from briefgen.publish.outfolder import writing_to\n"
         "with writing_to(Path(sys.argv[1]), Path(sys.argv[2]), False):\n"
         "    print('held', flush=True); time.sleep(30)\n"
     )
@@ -384,8 +385,8 @@ def test_a_second_build_into_a_held_folder_stops(scenario) -> None:
 
 
 def test_a_full_disk_leaves_the_folder_as_it_was(tmp_path: Path, monkeypatch) -> None:
-    from briefgen import output
     from briefgen.errors import BriefgenError
+    from briefgen.publish import output
 
     out = tmp_path / "build"
     output.write_files(out, [("a.txt", b"old a"), ("b.txt", b"old b")])
@@ -418,7 +419,7 @@ def test_a_full_disk_leaves_the_folder_as_it_was(tmp_path: Path, monkeypatch) ->
     ],
 )
 def test_po_strings_are_read_strictly(line: str, message: str) -> None:
-    from briefgen.exchange.po import read_po
+    from briefgen.i18n.exchange.po import read_po
 
     text = f'msgid ""\nmsgstr ""\n"Language: fr\\n"\n\nmsgctxt "u"\nmsgid "hello"\n{line}\n'
     content = read_po(text.encode(), "x.po")
@@ -493,8 +494,8 @@ def unsafe_parts(html: str) -> list[str]:
 @given(st.lists(PIECES, min_size=1, max_size=12))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_what_check_accepts_the_sanitizer_keeps_and_no_output_is_unsafe(pieces: list[str]) -> None:
-    from briefgen import pandoc
-    from briefgen.sanitize import sanitize_blocks
+    from briefgen.render.sanitize import sanitize_blocks
+    from briefgen.tools import pandoc
 
     body = "".join(pieces).strip() or "word"
     accepted = not _body_problems("content/en/x.md", body, 1, "x", scan_body(body, 1))
@@ -543,7 +544,7 @@ def test_ctrl_c_at_any_moment_ends_quietly(scenario, tmp_path: Path, delay: floa
 def test_the_second_layer_cleans_a_page_the_first_would_have_missed() -> None:
     """nh3 over the page pandoc wrote: if the tree's allowlist (or pandoc) ever let a script, a
     handler or a file through, the page still would not carry it; a clean page is unchanged."""
-    from briefgen.sanitize import clean_page
+    from briefgen.render.sanitize import clean_page
 
     page = (
         b'<!DOCTYPE html>\n<html><head><style>p{}</style></head><body class="b">\n'
@@ -560,7 +561,7 @@ def test_the_second_layer_cleans_a_page_the_first_would_have_missed() -> None:
 
 
 def test_a_shipped_page_passes_the_second_layer_unchanged(scenario) -> None:
-    from briefgen.sanitize import clean_page
+    from briefgen.render.sanitize import clean_page
 
     project = scenario("branded")
     assert run_cli("--project", project, "build", "-q", "--format", "html").exit_code == 0
@@ -702,7 +703,7 @@ def test_a_disk_that_fills_at_the_manifest_leaves_the_whole_build_as_it_was(
 ) -> None:
     """Artifacts, library page and manifest are staged together and renamed only when all are
     on disk: the disk filling at the last file leaves every earlier output and the old manifest."""
-    from briefgen import output
+    from briefgen.publish import output
 
     project = scenario("minimal")
     assert run_cli("--project", project, "build", "-q").exit_code == 0

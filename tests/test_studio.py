@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from pypdf import PdfReader
 
-from briefgen.studio import Studio, make_studio_server
+from briefgen.preview.studio import Studio, make_studio_server
 from tests.conftest import REPO, copy_project, run_cli
 from tests.test_office import to_pdf
 

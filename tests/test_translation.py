@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from briefgen.i18n import count_words, english_words, numbers
+from briefgen.i18n.locales import count_words, english_words, numbers
 from tests.conftest import REPO, run_cli, tree_digest
 
 
@@ -430,9 +430,9 @@ def test_untranslated_data_rows_follow_the_same_rule_as_blocks(tmp_path: Path) -
 
     import yaml
 
-    from briefgen.assemble import assemble
-    from briefgen.check import load
+    from briefgen.assemble.select import assemble
     from briefgen.errors import ProblemsError
+    from briefgen.load.loader import load
 
     project = tmp_path / "project"
     project.mkdir()

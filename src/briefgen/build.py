@@ -24,25 +24,15 @@ from typing import Any
 
 import yaml
 
-from briefgen import digest, pandoc, typst_pdf
-from briefgen.assemble import assemble
-from briefgen.branding import logo_bytes
-from briefgen.charts import CHARTS
-from briefgen.check import Loaded, load
-from briefgen.document import DocumentWriter
+from briefgen.assemble.charts import CHARTS
+from briefgen.assemble.markdown import DocumentWriter
+from briefgen.assemble.select import assemble
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
-from briefgen.i18n import is_cjk, typst_region
-from briefgen.library import archive_name, render_page, write_archive, write_library
-from briefgen.manifest import (
-    MANIFEST,
-    content_version,
-    file_sha256,
-    intact,
-    manifest_bytes,
-    read_manifest,
-    verify,
-    write_manifest,
-)
+from briefgen.i18n.locales import is_cjk, typst_region
+from briefgen.load.branding import logo_bytes
+from briefgen.load.loader import Loaded, load
+from briefgen.load.parsecache import readings_folder
+from briefgen.load.project import Project, load_project
 from briefgen.model import (
     Artifact,
     Brief,
@@ -54,19 +44,31 @@ from briefgen.model import (
     RenderJob,
     artifact_path,
 )
-from briefgen.outfolder import STATE, refuse_internal, writing_to
-from briefgen.output import Written, describe, write_files
-from briefgen.parallel import Progress, ProgressEvent, render_jobs, warm_up
-from briefgen.parsecache import readings_folder
-from briefgen.project import Project, load_project
-from briefgen.render import (
+from briefgen.publish import digest
+from briefgen.publish.library import archive_name, render_page, write_archive, write_library
+from briefgen.publish.manifest import (
+    MANIFEST,
+    content_version,
+    file_sha256,
+    intact,
+    manifest_bytes,
+    read_manifest,
+    verify,
+    write_manifest,
+)
+from briefgen.publish.outfolder import STATE, refuse_internal, writing_to
+from briefgen.publish.output import Written, describe, write_files
+from briefgen.render.convert import (
     brief_metadata,
     epub_metadata,
     internal_marker,
     resolve_csl,
     typst_language,
 )
-from briefgen.typst_pdf import font_folders, root_fonts
+from briefgen.render.parallel import Progress, ProgressEvent, render_jobs, warm_up
+from briefgen.tools import pandoc
+from briefgen.tools import typst as typst_pdf
+from briefgen.tools.typst import font_folders, root_fonts
 
 
 @dataclass(frozen=True)

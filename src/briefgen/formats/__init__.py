@@ -1,0 +1,1 @@
+"""What one output format needs beyond pandoc's writer: PDF through Typst, Word and OpenDocument."""

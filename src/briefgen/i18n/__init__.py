@@ -1,0 +1,1 @@
+"""Locales and translators: translation states, memories, and exchange files for CAT tools."""

@@ -1,0 +1,1 @@
+"""Stage 5, write: output folders, artifacts, the manifest, the library page and the archive."""
