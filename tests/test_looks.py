@@ -192,6 +192,36 @@ def test_a_new_accent_or_logo_is_a_new_job_and_rebuilds(scenario) -> None:
     assert digest() != second
 
 
+def test_building_some_briefs_keeps_the_library_page_in_the_branding_of_the_rest(scenario) -> None:
+    """Issue 22: a new accent, then a build of one brief: the briefs not rebuilt keep the old
+    look, and so does the page they share; a build of every brief re-brands it. The look the
+    page keeps comes from the manifest, which is checked like any other input."""
+    project = scenario("branding-minimal")
+    page, manifest = project / "build/index.html", project / "build/manifest.json"
+    assert run_cli("--project", project, "build", "--format", "html").exit_code == 0
+    recipe = (project / "briefs/schools.yaml").read_text()
+    (project / "briefs/parents.yaml").write_text(recipe.replace("Cameras in", "Parents and"))
+    edit(project / "briefgen.yaml", "#7a1f3d", "#14532d")
+    assert run_cli("--project", project, "build", "parents", "--format", "html").exit_code == 0
+    assert "--accent: #7a1f3d" in page.read_text() and "parents.html" in page.read_text()
+    assert json.loads(manifest.read_text())["library_branding"]["accent"] == "#7a1f3d"
+    assert "--accent: #14532d" in (project / "build/en/parents.html").read_text()
+
+    data = json.loads(manifest.read_text())
+    data["library_branding"]["accent"] = "#000;}</style><script>alert(1)</script>"
+    manifest.write_text(json.dumps(data))
+    build = ("--project", project, "build", "parents", "--format", "html", "--force")
+    assert run_cli(*build).exit_code == 0
+    assert "alert(1)" not in page.read_text() and "--accent: #14532d" in page.read_text()
+
+    edit(project / "briefgen.yaml", "#14532d", "#5b2a86")
+    assert run_cli("--project", project, "build", "parents", "--format", "html").exit_code == 0
+    assert "--accent: #14532d" in page.read_text()
+    assert run_cli("--project", project, "build").exit_code == 0
+    assert "--accent: #5b2a86" in page.read_text()
+    assert json.loads(manifest.read_text())["library_branding"]["accent"] == "#5b2a86"
+
+
 # --- invalid branding ------------------------------------------------------------------------
 
 INVALID = {

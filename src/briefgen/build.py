@@ -45,7 +45,14 @@ from briefgen.model import (
     artifact_path,
 )
 from briefgen.publish import digest
-from briefgen.publish.library import archive_name, render_page, write_archive, write_library
+from briefgen.publish.library import (
+    Look,
+    archive_name,
+    kept_look,
+    render_page,
+    write_archive,
+    write_library,
+)
 from briefgen.publish.manifest import (
     MANIFEST,
     content_version,
@@ -189,10 +196,18 @@ def _write_build(
     manifest = update_manifest(previous, request, loaded, artifacts, written, matrix)
     library: list[tuple[str, bytes]] = []
     if request.shard is None:  # a shard's library is made after the merge
-        library = sorted(render_page(manifest, loaded.project, loaded.strings).items())
+        every_brief = not (request.briefs or request.locales or request.formats)
+        look = (
+            Look.of_project(loaded.project)
+            if every_brief
+            else kept_look(request.out, previous, loaded.project)
+        )
+        library = sorted(render_page(manifest, loaded.project, loaded.strings, look).items())
         entries = (describe(relpath, data) for relpath, data in library)
         manifest = replace(
-            manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in entries)
+            manifest,
+            library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in entries),
+            library_branding=look.branding,
         )
     # One write: every file staged first, renamed into place only when all are on disk, the
     # manifest last. A full disk leaves the earlier outputs and manifest as they were.
@@ -340,7 +355,9 @@ def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
         raise BriefgenError(f"{out} has no manifest.json: build or merge first.")
     library = write_library(out, manifest, project)
     manifest = replace(
-        manifest, library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in library)
+        manifest,
+        library=tuple(FileEntry(w.relpath, w.size, w.sha256) for w in library),
+        library_branding=project.branding,
     )
     write_manifest(out, manifest)
     return write_archive(out, manifest, project.build_timestamp) if archive else None

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import PurePosixPath
 from typing import Any
 
 MANIFEST_VERSION = 2
@@ -64,6 +65,52 @@ class Branding:
             return own
         pattern = (strings or {}).get("logo_of") or "Logo: {organisation}"
         return pattern.replace("{organisation}", self.organisation_for(locale))
+
+
+_ACCENT = re.compile(r"#[0-9a-fA-F]{6}")
+_LOGO_SUFFIXES = ("", ".png", ".svg")
+_MAX_BRANDING_TEXT = 2000
+
+
+def branding_from_json(data: Any) -> Branding | None:
+    """A Branding a manifest recorded, or None if it is not exactly one: a manifest is a file
+    on disk like any other, so every value is checked for the type and shape branding.py
+    allows (what the library page puts in its style sheet and text), never trusted."""
+
+    def texts(value: Any) -> dict[str, str] | None:
+        if not isinstance(value, dict) or len(value) > 50:
+            return None
+        if not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) <= _MAX_BRANDING_TEXT
+            for k, v in value.items()
+        ):
+            return None
+        return dict(value)
+
+    if not isinstance(data, dict) or set(data) != {f.name for f in fields(Branding)}:
+        return None
+    strings = ("logo", "accent", "body_font", "heading_font", "source_locale")
+    if not all(isinstance(data[k], str) and len(data[k]) <= 200 for k in strings):
+        return None
+    organisation, contact, logo_alt = (
+        texts(data[k]) for k in ("organisation", "contact", "logo_alt")
+    )
+    if organisation is None or contact is None or logo_alt is None:
+        return None
+    if not _ACCENT.fullmatch(data["accent"]):
+        return None
+    if PurePosixPath(data["logo"]).suffix.lower() not in _LOGO_SUFFIXES:
+        return None
+    return Branding(
+        organisation=organisation,
+        contact=contact,
+        logo=data["logo"],
+        logo_alt=logo_alt,
+        accent=data["accent"],
+        body_font=data["body_font"],
+        heading_font=data["heading_font"],
+        source_locale=data["source_locale"],
+    )
 
 
 # A web address in a branding text (the contact line), to show as a link: URL characters up to a
@@ -639,6 +686,8 @@ class Manifest:
     artifacts: tuple[ManifestEntry, ...]
     library: tuple[FileEntry, ...] = ()
     version: int = MANIFEST_VERSION
+    # The branding the library page was drawn in: a build of some briefs keeps it (library.py).
+    library_branding: Branding | None = None
 
     def entry(self, path: str) -> ManifestEntry | None:
         return next((e for e in self.artifacts if e.path == path), None)
@@ -656,6 +705,11 @@ class Manifest:
             "internal": self.internal,
             "artifacts": [e.to_json() for e in self.artifacts],
             "library": [asdict(f) for f in self.library],
+            **(
+                {"library_branding": asdict(self.library_branding)}
+                if self.library_branding is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -672,6 +726,7 @@ class Manifest:
             artifacts=tuple(ManifestEntry.from_json(e) for e in data.get("artifacts", [])),
             library=tuple(FileEntry(**f) for f in data.get("library", [])),
             version=int(data.get("manifest_version", 1)),
+            library_branding=branding_from_json(data.get("library_branding")),
         )
 
     @classmethod

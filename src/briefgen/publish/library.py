@@ -7,13 +7,14 @@ no external request.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import zipfile
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jinja2
 import jinja2.sandbox
@@ -23,7 +24,7 @@ from briefgen.i18n import locales as i18n
 from briefgen.i18n.locales import Strings
 from briefgen.load.branding import logo_bytes
 from briefgen.load.project import Project
-from briefgen.model import FORMATS, Manifest, ManifestEntry, web_address_parts
+from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, web_address_parts
 from briefgen.publish.manifest import MANIFEST
 from briefgen.publish.output import Written, write_atomic, write_files
 
@@ -120,14 +121,50 @@ def entries(
     return result
 
 
+@dataclass(frozen=True)
+class Look:
+    """What the library page is drawn in: a branding, and its logo as an asset of the page."""
+
+    branding: Branding
+    logo: tuple[str, bytes] | None  # (path in the output folder, bytes); None for no logo
+
+    @classmethod
+    def of_project(cls, project: Project) -> Look:
+        return cls(project.branding, brand_logo(project))
+
+
+def kept_look(out: Path, previous: Manifest, project: Project) -> Look:
+    """The look the page in `out` already has, for a build of some of its briefs: the briefs
+    that build leaves alone were drawn in that branding, and the page they share must match
+    them. A new branding reaches the page with a build of every brief (or `briefgen
+    library`). Without a recorded look, or if its logo is no longer the one the page was
+    written with, the project's own."""
+    branding = previous.library_branding
+    if branding is None:
+        return Look.of_project(project)
+    if not branding.logo:
+        return Look(branding, None)
+    asset = f"assets/brand-logo{PurePosixPath(branding.logo).suffix.lower()}"
+    recorded = next((f for f in previous.library if f.path == asset), None)
+    try:
+        data = (out / asset).read_bytes() if recorded is not None else b""
+    except OSError:
+        data = b""
+    if recorded is None or hashlib.sha256(data).hexdigest() != recorded.sha256:
+        return Look.of_project(project)
+    return Look(branding, (asset, data))
+
+
 def render_page(
-    manifest: Manifest, project: Project, strings: Strings | None = None
+    manifest: Manifest, project: Project, strings: Strings | None = None, look: Look | None = None
 ) -> dict[str, bytes]:
     """The library page in every locale of the project, and its assets (relative path -> bytes).
 
     Each page lists every brief in every language, labelled in the page's own language, with a
-    switch to the same page in the other languages.
+    switch to the same page in the other languages. Drawn in `look` (default: the project's
+    branding).
     """
+    look = look or Look.of_project(project)
     folder = project.root / LIBRARY_TEMPLATES
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folder),
@@ -149,7 +186,7 @@ def render_page(
         for code in locales
     ]
     files = {}
-    logo = brand_logo(project)
+    logo = look.logo
     if logo is not None:
         files[logo[0]] = logo[1]
     for locale in locales:
@@ -157,7 +194,7 @@ def render_page(
         listed = entries(manifest, project, words)
         context = {
             "project": project,
-            "brand": brand_context(project, locale, logo[0] if logo else "", words),
+            "brand": brand_context(look.branding, locale, logo[0] if logo else "", words),
             "entries": listed,
             "version": manifest.content_version,
             "audiences": sorted({(e.audience, e.audience_label) for e in listed}),
@@ -201,10 +238,9 @@ def brand_logo(project: Project) -> tuple[str, bytes] | None:
 
 
 def brand_context(
-    project: Project, locale: str, logo: str, strings: Mapping[str, str] | None = None
+    branding: Branding, locale: str, logo: str, strings: Mapping[str, str] | None = None
 ) -> dict[str, object]:
-    """What the page template shows of briefgen.yaml's branding, in the page's language."""
-    branding = project.branding
+    """What the page template shows of a branding, in the page's language."""
     return {
         "organisation": branding.organisation_for(locale),
         "contact": web_address_parts(branding.contact_for(locale)),
