@@ -1035,7 +1035,9 @@ class OutcomePrinter:
     def __call__(self, outcome: PreviewOutcome) -> None:
         changed = _some(outcome.changed)
         prefix = f"{time.strftime('%H:%M:%S')} {changed + ': ' if changed else ''}"
-        took = f"({outcome.seconds:.1f} s)"
+        # A patched edit was on screen before the rebuild that confirmed it ended.
+        shown = f"; on screen in {outcome.patched:.2f} s" if outcome.patched else ""
+        took = f"({outcome.seconds:.1f} s{shown})"
         if outcome.problems:
             count = len(outcome.problems)
             they = "them until they are" if count != 1 else "it until it is"

@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ class Candidate:
     words: int  # as the reader gets it: the translation, or the source shown in its place
     # (tier, untranslated, priority, -relevance, file path, id): in a target language a block
     # with a current translation ranks before one that would stay in the source language.
-    rank: tuple[int, int, int, int, str, str]
+    rank: tuple[int, int, int, Fraction, str, str]
     required: str = ""  # the required part it fills, if it is that part's choice
     preferred: str = ""  # the preferred part it fills, if it is that part's best block
     pinned: bool = False  # asked for with --include: goes in first
@@ -471,11 +472,14 @@ def _candidates(
             or (block.kind == "summary" and serves_all)
         ):
             continue
-        relevance = (
-            (0 if serves_all else len(block.use_cases & use_cases))
-            + len(block.rights & rights)
-            + (block.audiences != every_audience)
+        # How much of the block speaks to the asked use cases: all of a block on education
+        # alone, a third of one on all three use cases (which may never reach education).
+        share = (
+            Fraction(0)
+            if serves_all
+            else Fraction(len(block.use_cases & use_cases), len(block.use_cases))
         )
+        relevance = share + len(block.rights & rights) + (block.audiences != every_audience)
         translated = not states or states.get(block.id) == "current"
         rank = (1, int(not translated), block.priority, -relevance, block.order, block.id)
         eligible.append(
@@ -496,12 +500,26 @@ def _candidates(
             continue
         kinds = REQUIRED_KINDS.get(part.key, part.kinds)
         options = [c for c in eligible if c.block.kind in kinds]
-        # The opening and the ask are for this audience: a block that names it comes first;
-        # the key evidence is about this use case: a block that names it comes first.
+        # The opening and the ask are for this audience and, where the content has one, this
+        # use case: a block written for both comes first, then one for the audience. The key
+        # evidence is about this use case, and documented facts (evidence) before conclusions
+        # drawn from them (finding).
         if part.key == "evidence":
-            options.sort(key=lambda c: (c.block.use_cases == every_use_case, c.rank))
+            options.sort(
+                key=lambda c: (
+                    c.block.use_cases == every_use_case,
+                    kinds.index(c.block.kind),
+                    c.rank,
+                )
+            )
         else:
-            options.sort(key=lambda c: (c.block.audiences == every_audience, c.rank))
+            options.sort(
+                key=lambda c: (
+                    c.block.audiences == every_audience,
+                    c.block.use_cases == every_use_case,
+                    c.rank,
+                )
+            )
         if options:
             chosen[options[0].block.id] = part.required
         else:

@@ -32,6 +32,7 @@ from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
 from briefgen.load.project import PROJECT_FILE, load_project
 from briefgen.load.yamlfile import load_yaml_mapping
 from briefgen.model import artifact_path
+from briefgen.preview.patch import Fragment, QuickRender, page_fragment
 from briefgen.publish.digest import BUILD_INPUTS
 from briefgen.render.parallel import Progress, ProgressEvent
 
@@ -96,6 +97,9 @@ class Outcome:
     failure: str = ""  # any other error, as a sentence
     detail: str = ""  # the traceback of an internal error (for --debug)
     warnings: tuple[Problem, ...] = ()
+    # From the save to the edited block patched into open pages (preview/patch.py), before
+    # the full rebuild: 0.0 when the edit took the full path alone.
+    patched: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -103,15 +107,29 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Patch:
+    """An edited block, rendered ahead of the full rebuild, for pages showing generation `base`
+    to patch in place: they then show `generation`, which the full rebuild keeps if its page
+    is the same (else it publishes a newer one, and they reload)."""
+
+    generation: str
+    base: str
+    page: str  # the page it belongs to, relative to the site
+    fragment: Fragment
+
+
+@dataclass(frozen=True)
 class PreviewState:
-    """What the server shows: the generation (a new one makes open pages reload), whether the
-    first build has finished, and the problems of the latest build (none when it succeeded)."""
+    """What the server shows: the generation of the site on disk (a new one makes open pages
+    reload), whether the first build has finished, the problems of the latest build (none when
+    it succeeded), and the latest patch sent ahead of a rebuild."""
 
     generation: str
     ready: bool = False
     problems: tuple[Problem, ...] = ()
     failure: str = ""
     closed: bool = False
+    patch: Patch | None = None
 
     @property
     def failed(self) -> bool:
@@ -134,6 +152,8 @@ class Preview:
             formats=("html",),
             jobs=1,
         )
+        # One edited block of one brief is rendered ahead of the rebuild (patch.py).
+        self._quick = QuickRender(self.request) if target.brief else None
         # A session token in the generation: a page from an earlier run of the server reloads.
         self._session = secrets.token_hex(4)
         self._count = 0
@@ -149,11 +169,17 @@ class Preview:
         with self._changed:
             return self._state
 
-    def wait(self, seen: str, timeout: float) -> PreviewState:
-        """The state once its generation differs from `seen` (or after `timeout` seconds)."""
+    def wait(self, seen: str, timeout: float, patch: Patch | None = None) -> PreviewState:
+        """The state once its generation differs from `seen` or its patch from `patch` (or
+        after `timeout` seconds)."""
         with self._changed:
             self._changed.wait_for(
-                lambda: self._state.generation != seen or self._state.closed, timeout
+                lambda: (
+                    self._state.generation != seen
+                    or self._state.patch != patch
+                    or self._state.closed
+                ),
+                timeout,
             )
             return self._state
 
@@ -166,19 +192,59 @@ class Preview:
             self._changed.notify_all()
 
     def rebuild(self, changed: tuple[str, ...] = ()) -> Outcome:
-        """Build the target; publish a new generation if the site or its problems changed."""
+        """Build the target; publish a new generation if the site or its problems changed.
+
+        An edit to one block of the previewed brief is first rendered alone and sent to open
+        pages as a patch; the full build follows, and keeps the patch's generation if its page
+        shows the same (so patched pages stay as they are), else publishes a new one."""
         started = time.monotonic()
+        patch = self._send_patch(changed)
+        patched = time.monotonic() - started if patch is not None else 0.0
         outcome = _build_outcome(self.request, changed, self._progress)
-        outcome = replace(outcome, seconds=time.monotonic() - started)
+        outcome = replace(outcome, seconds=time.monotonic() - started, patched=patched)
         with self._changed:
             old = self._state
             new = replace(old, ready=True, problems=outcome.problems, failure=outcome.failure)
-            if outcome.rebuilt or new != old:
+            if patch is not None and outcome.ok and self._shows(patch):
+                new = replace(new, generation=patch.generation)
+            elif outcome.rebuilt or new != old:
                 self._count += 1
                 new = replace(new, generation=f"{self._session}-{self._count}")
+            if new != old:
                 self._state = new
                 self._changed.notify_all()
+        if self._quick is not None:
+            self._quick.refresh()
         return outcome
+
+    def _send_patch(self, changed: tuple[str, ...]) -> Patch | None:
+        if self._quick is None or not changed or not self._state.ready or self._state.failed:
+            return None
+        try:
+            fragment = self._quick.fragment(changed)
+        except Exception:  # a shortcut only: the full build that follows reports any failure
+            fragment = None
+        if fragment is None:
+            return None
+        with self._changed:
+            self._count += 1
+            patch = Patch(
+                f"{self._session}-{self._count}",
+                self._state.generation,
+                self.target.page,
+                fragment,
+            )
+            self._state = replace(self._state, patch=patch)
+            self._changed.notify_all()
+        return patch
+
+    def _shows(self, patch: Patch) -> bool:
+        """Whether the page the full build wrote shows what the patch put in open pages."""
+        try:
+            page = (self.folder / patch.page).read_bytes()
+        except OSError:
+            return False
+        return page_fragment(page, patch.fragment.block_id) == patch.fragment
 
     def _progress(self, event: ProgressEvent) -> None:
         if self._stop.is_set():

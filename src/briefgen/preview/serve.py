@@ -24,7 +24,7 @@ from briefgen.errors import BriefgenError
 from briefgen.publish.manifest import MANIFEST
 
 if TYPE_CHECKING:
-    from briefgen.preview.live import Preview, PreviewState
+    from briefgen.preview.live import Patch, Preview, PreviewState
 
 LOOPBACK = "127.0.0.1"
 
@@ -114,9 +114,23 @@ HEARTBEAT_S = 10.0  # a comment line this often, so that a closed tab ends its s
 # Reloads the page when the server announces a generation other than the one it was served
 # with. The server sends the current generation as soon as the stream opens, so a rebuild that
 # finished between serving the page and opening the stream is not missed.
+# A patch (one edited block, sent ahead of the rebuild: preview/patch.py) replaces the block's
+# section and the references in a page that shows the patch's base generation, which then
+# shows the patch's own; the rebuild keeps that generation if its page is the same.
 RELOAD_SCRIPT = """(() => {
-  const shown = %s;
+  let shown = %s;
   const events = new EventSource("%s");
+  events.addEventListener("patch", (event) => {
+    const patch = JSON.parse(event.data);
+    const section = document.getElementById(patch.id);
+    if (patch.base !== shown || !location.pathname.endsWith("/" + patch.page) || !section) {
+      return;
+    }
+    section.outerHTML = patch.section;
+    const references = document.getElementById("refs");
+    if (references && patch.references) { references.outerHTML = patch.references; }
+    shown = patch.generation;
+  });
   events.onmessage = (event) => {
     if (event.data !== shown) { events.close(); location.reload(); }
   };
@@ -249,21 +263,37 @@ class PreviewHandler(BuildFolderHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        seen = ""
+        seen, sent = "", None
         try:
             self.wfile.write(b"retry: 500\n\n")  # reconnect quickly when the server restarts
             while True:
-                state = self.preview.wait(seen, HEARTBEAT_S)
+                state = self.preview.wait(seen, HEARTBEAT_S, sent)
                 if state.closed:
                     return
-                if state.generation == seen:
-                    self.wfile.write(b": waiting\n\n")
-                else:
+                news = b""
+                if state.patch != sent:
+                    sent = state.patch
+                    news += patch_event(sent) if sent is not None else b""
+                if state.generation != seen:
                     seen = state.generation
-                    self.wfile.write(f"data: {seen}\n\n".encode())
+                    news += f"data: {seen}\n\n".encode()
+                self.wfile.write(news or b": waiting\n\n")
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return  # the page was closed or reloaded
+
+
+def patch_event(patch: Patch) -> bytes:
+    """A patch as a Server-Sent Event: JSON on one line (json escapes every line break)."""
+    data = {
+        "generation": patch.generation,
+        "base": patch.base,
+        "page": patch.page,
+        "id": patch.fragment.block_id,
+        "section": patch.fragment.section,
+        "references": patch.fragment.references,
+    }
+    return b"event: patch\ndata: " + json.dumps(data).encode() + b"\n\n"
 
 
 def make_preview_server(preview: Preview, port: int = 8000) -> http.server.ThreadingHTTPServer:
