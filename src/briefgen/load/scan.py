@@ -52,7 +52,6 @@ class Finding:
 class BodyScan:
     citations: tuple[Citation, ...]
     findings: tuple[Finding, ...]
-    words: int
     # False when the text breaks a limit (characters, brackets, nesting) that keeps pandoc's
     # reading of it short: then pandoc is not asked for its verdict (pandoc_findings).
     bounded: bool = True
@@ -110,12 +109,11 @@ def scan_body(body: str, first_line: int) -> BodyScan:
     if not has_markup(body):
         # Plain prose, the common case: the same result as parsing it, without the parse.
         citations = tuple(find_citations(body, first_line))
-        return BodyScan(citations, tuple(findings), len(body.split()), bounded)
+        return BodyScan(citations, tuple(findings), bounded)
     scanned = _scan_parsed(body, first_line)
     return BodyScan(
         scanned.citations,
         (*findings, *scanned.findings),
-        scanned.words,
         bounded and scanned.bounded,
     )
 
@@ -233,7 +231,7 @@ def _scan_parsed(body: str, first_line: int) -> BodyScan:
         elif token.type == "inline":
             _scan_inline(token, line, citations, findings)
     bounded = deepest < MAX_NESTING_LEVEL
-    return BodyScan(tuple(citations), tuple(findings), len(body.split()), bounded)
+    return BodyScan(tuple(citations), tuple(findings), bounded)
 
 
 def _scan_inline(
