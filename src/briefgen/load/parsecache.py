@@ -178,22 +178,6 @@ def put_block_entry(
     cache.put(key, _to_json(block, problems))
 
 
-def _to_json(block: Block | None, problems: list[Problem]) -> dict[str, Any]:
-    found = [[p.path, p.line, p.message, p.severity] for p in problems]
-    if block is None:
-        return {"block": None, "problems": found}
-    fields = {name: encode(getattr(block, name)) for name, (encode, _) in _BLOCK_FIELDS}
-    return {"block": fields, "problems": found}
-
-
-def _from_json(entry: dict[str, Any]) -> tuple[Block | None, list[Problem]]:
-    problems = [Problem(str(p), int(n), str(m), str(s)) for p, n, m, s in entry["problems"]]
-    data = entry["block"]
-    if data is None:
-        return None, problems
-    return Block(**{name: decode(data[name]) for name, (_, decode) in _BLOCK_FIELDS}), problems
-
-
 def _same(value: Any) -> Any:
     return value
 
@@ -228,6 +212,22 @@ _CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     ),
 }
 _BLOCK_FIELDS = tuple((f.name, _CODECS[str(f.type)]) for f in dataclasses.fields(Block))
+
+
+def _to_json(block: Block | None, problems: list[Problem]) -> dict[str, Any]:
+    found = [[p.path, p.line, p.message, p.severity] for p in problems]
+    if block is None:
+        return {"block": None, "problems": found}
+    fields = {name: encode(getattr(block, name)) for name, (encode, _) in _BLOCK_FIELDS}
+    return {"block": fields, "problems": found}
+
+
+def _from_json(entry: dict[str, Any]) -> tuple[Block | None, list[Problem]]:
+    problems = [Problem(str(p), int(n), str(m), str(s)) for p, n, m, s in entry["problems"]]
+    data = entry["block"]
+    if data is None:
+        return None, problems
+    return Block(**{name: decode(data[name]) for name, (_, decode) in _BLOCK_FIELDS}), problems
 
 
 # Pandoc's reading of a brief (Markdown -> JSON with citations resolved), kept by its exact

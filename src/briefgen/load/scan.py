@@ -118,6 +118,10 @@ def scan_body(body: str, first_line: int) -> BodyScan:
     )
 
 
+# Characters whose runs pandoc's reader untangles in more than linear time.
+_BOUNDED_MARKS = (("[", "square brackets"), ("<", 'angle brackets "<"'), ("`", "backticks"))
+
+
 def _limits(body: str, first_line: int) -> list[Finding]:
     """Characters and sizes no block may have, found before anything parses the text."""
     findings = []
@@ -146,8 +150,6 @@ def _limits(body: str, first_line: int) -> list[Finding]:
     return findings
 
 
-# Characters whose runs pandoc's reader untangles in more than linear time.
-_BOUNDED_MARKS = (("[", "square brackets"), ("<", 'angle brackets "<"'), ("`", "backticks"))
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -270,16 +272,16 @@ def _scan_inline(
                 findings.append(Finding(line, unsafe_link_message(href)))
 
 
+IMAGE_ADVICE = "give the block a figure in its front matter instead."
+LINK_ADVICE = "link to an http(s) or mailto: address, or to a place in the brief (#...)."
+
+
 def unsafe_link_message(url: str) -> str:
     return f'the link "{shown(url)}" is not allowed in a block; {LINK_ADVICE}'
 
 
 def image_message(url: str) -> str:
     return f'the image "{shown(url)}" is not allowed in a block; {IMAGE_ADVICE}'
-
-
-IMAGE_ADVICE = "give the block a figure in its front matter instead."
-LINK_ADVICE = "link to an http(s) or mailto: address, or to a place in the brief (#...)."
 
 
 def _definitions(env: dict[str, object], body: str, first_line: int) -> list[Finding]:
