@@ -170,7 +170,6 @@ class Block:
     body: str
     body_line: int
     citations: tuple[Citation, ...]
-    words: int
     figure: Figure | None = None
     embargo: dt.date | None = None
     # A block on developments after the report: printed under a "Since the report" label.
@@ -182,10 +181,6 @@ class Block:
     # Inherited fields a translation states anyway, as (field, value, line): checked against
     # its source, never used.
     declared: tuple[tuple[str, str, int], ...] = field(default=(), compare=False)
-
-    @property
-    def is_translation(self) -> bool:
-        return bool(self.translation_of)
 
     def is_public(self, on: dt.date) -> bool:
         """Whether a public build dated `on` may show this block."""

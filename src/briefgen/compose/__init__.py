@@ -90,7 +90,7 @@ PARTS = (
     Part("opening", ("framing", "summary"), "compose_opening", "the opening"),
     Part("evidence", ("evidence", "finding"), "compose_evidence", "the key evidence"),
     Part("background", ("context", "method"), "compose_background"),
-    # PRODUCT.md's quality bar: a brief names the rights at stake. Not required (a short
+    # The project's quality bar: a brief names the rights at stake. Not required (a short
     # budget may leave no room), but its best block is tried first after the required parts.
     Part("stakes", ("analysis",), "compose_stakes", preferred="the rights at stake"),
     Part("law", ("legal",), "compose_law"),

@@ -10,16 +10,13 @@ from __future__ import annotations
 import colorsys
 import difflib
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from briefgen.assemble.charts import image_decodes
-from briefgen.errors import did_you_mean
+from briefgen.load.fields import Report, ReportLine, per_locale, unknown_keys
 from briefgen.model import Branding
 from briefgen.tools import typst as typst_pdf
-
-Report = Callable[[int, str], None]  # (line in briefgen.yaml, message)
 
 BRANDING_KEYS = {
     "organisation": "who prepared the briefs (text, or locale to text)",
@@ -38,18 +35,14 @@ FONT_NAME = re.compile(r"^[^\W_][\w .\-]*$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def load_branding(value: Any, line: int, root: Path, source: str, report: Report) -> Branding:
+def load_branding(value: Any, line: int, root: Path, source: str, report: ReportLine) -> Branding:
     """`branding:` (found at `line`), checked; a bad value is reported and left at its default."""
     if value is None:
         return Branding(source_locale=source)
     if not isinstance(value, dict):
         report(line, f'"branding" must be a mapping ({", ".join(BRANDING_KEYS)}).')
         return Branding(source_locale=source)
-    for key in sorted(set(value) - set(BRANDING_KEYS)):
-        report(
-            _line(value, key, line),
-            f'unknown key "branding.{key}"{did_you_mean(str(key), BRANDING_KEYS)}.',
-        )
+    unknown_keys(value, BRANDING_KEYS, _at_key(value, line, report), "key", "branding.")
     organisation = _texts(value, "organisation", line, source, report)
     contact = _texts(value, "contact", line, source, report)
     logo, logo_alt = _logo(
@@ -74,25 +67,25 @@ def _line(mapping: Any, key: str, default: int) -> int:
     return int(line_of(key)) if line_of else default
 
 
+def _at_key(mapping: Any, default: int, report: ReportLine) -> Report:
+    """`report`, placing each message at the line of the key it is about."""
+    return lambda key, message: report(_line(mapping, key, default), message)
+
+
 def _texts(
-    mapping: dict[str, Any], key: str, line: int, source: str, report: Report
+    mapping: dict[str, Any], key: str, line: int, source: str, report: ReportLine
 ) -> dict[str, str]:
     """A text, or a mapping of locale to text, as locale -> text."""
     if key not in mapping:
         return {}
     value = mapping[key]
-    if isinstance(value, dict):
-        return {str(k): str(v).strip() for k, v in value.items() if str(v).strip()}
-    if value is None or isinstance(value, list):
-        report(
-            _line(mapping, key, line),
-            f'"branding.{key}" must be text, or a mapping of locale to text.',
-        )
-        return {}
-    return {source: str(value).strip()}
+    where = _line(mapping, key, line)
+    texts = per_locale(value, source, f"branding.{key}", lambda message: report(where, message))
+    # A locale given an empty text falls back to the source's (Branding._text).
+    return {locale: text for locale, text in texts.items() if text or not isinstance(value, dict)}
 
 
-def _accent(value: Any, line: int, report: Report) -> str:
+def _accent(value: Any, line: int, report: ReportLine) -> str:
     accent = str(value).strip()
     if not HEX_COLOUR.match(accent):
         report(line, f'"branding.accent" must be a colour like "#1f4e79", not "{accent}".')
@@ -132,18 +125,14 @@ def darkened(colour: str) -> str:
     return "#000000"
 
 
-def _fonts(value: Any, line: int, root: Path, report: Report) -> tuple[str, str]:
+def _fonts(value: Any, line: int, root: Path, report: ReportLine) -> tuple[str, str]:
     """The body and heading families; each must be a family Typst can set the PDF in."""
     if value is None:
         return "", ""
     if not isinstance(value, dict):
         report(line, '"branding.fonts" must be a mapping with body and heading font names.')
         return "", ""
-    for key in sorted(set(value) - set(FONT_KEYS)):
-        report(
-            _line(value, key, line),
-            f'unknown key "branding.fonts.{key}"{did_you_mean(str(key), FONT_KEYS)}.',
-        )
+    unknown_keys(value, FONT_KEYS, _at_key(value, line, report), "key", "branding.fonts.")
     chosen = {key: str(value.get(key) or "").strip() for key in FONT_KEYS}
     families: tuple[str, ...] = ()
     for key, name in chosen.items():
@@ -177,7 +166,7 @@ def _fonts(value: Any, line: int, root: Path, report: Report) -> tuple[str, str]
 
 
 def _logo(
-    value: Any, line: int, root: Path, source: str, report: Report, organisation: dict[str, str]
+    value: Any, line: int, root: Path, source: str, report: ReportLine, organisation: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
     """The logo's project-relative path and its alt text per locale; a logo needs alt text,
     its own or, without one, the organisation's name (which it then follows)."""
@@ -189,11 +178,7 @@ def _logo(
             '"branding.logo" must be a mapping with "file" (a PNG or SVG) and "alt" (its text).',
         )
         return "", {}
-    for key in sorted(set(value) - set(LOGO_KEYS)):
-        report(
-            _line(value, key, line),
-            f'unknown key "branding.logo.{key}"{did_you_mean(str(key), LOGO_KEYS)}.',
-        )
+    unknown_keys(value, LOGO_KEYS, _at_key(value, line, report), "key", "branding.logo.")
     name = str(value["file"])
     where = _line(value, "file", line)
     path = (root / name).resolve()

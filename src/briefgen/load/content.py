@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path, problem
+from briefgen.load.fields import Report, terms, unknown, unknown_keys
 from briefgen.load.parsecache import ParseCache, block_cache, put_block_entry, read_block_entry
 from briefgen.load.project import SLUG, Project
 from briefgen.load.scan import BodyScan, needs_pandoc, pandoc_findings, scan_body
@@ -169,14 +169,6 @@ def _load_locale(
     return by_id
 
 
-def load_block(project: Project, locale: str, path: Path, locale_dir: Path) -> Block:
-    """Parse and validate one block file; raise ProblemsError with its problems."""
-    block, problems = read_block(project, locale, path, locale_dir)
-    if problems or block is None:
-        raise ProblemsError(problems)
-    return block
-
-
 # Problems in these fields leave a block that later stages cannot use: it is not returned.
 _STRUCTURAL = ("id", "title", "kind", "audiences", "use_cases", "figure")
 
@@ -227,7 +219,7 @@ def read_block(
     title = _text(meta, "title", report)
     kind = _text(meta, "kind", report)
     if kind and kind not in project.vocabularies["kinds"]:
-        report("kind", f'unknown kind "{kind}"{did_you_mean(kind, project.vocabularies["kinds"])}.')
+        report("kind", unknown("kind", kind, kind, project.vocabularies["kinds"]))
     audiences = _terms(meta, "audiences", project, report, allow_all=True)
     use_cases = _terms(meta, "use_cases", project, report, allow_all=True)
     rights = _terms(meta, "rights", project, report, allow_all=False)
@@ -237,10 +229,7 @@ def read_block(
         priority = 2
     visibility = meta.get("visibility", "public")
     if visibility not in VISIBILITIES:
-        report(
-            "visibility",
-            f'unknown visibility "{visibility}"{did_you_mean(str(visibility), VISIBILITIES)}.',
-        )
+        report("visibility", unknown("visibility", str(visibility), str(visibility), VISIBILITIES))
 
     embargo = meta.get("embargo")
     if embargo is not None and (
@@ -276,7 +265,6 @@ def read_block(
         body=body.strip("\n") + "\n",
         body_line=body_line,
         citations=scan.citations,
-        words=scan.words,
         figure=figure,
         embargo=embargo,
         since_report=since_report,
@@ -302,9 +290,7 @@ def _read_translation(
     def report(key: str, message: str) -> None:
         problems.append(Problem(rel, lines.get(key, 2), message))
 
-    known = {**BLOCK_KEYS, **TRANSLATION_KEYS}
-    for key in sorted(set(meta) - set(known)):
-        report(key, f'unknown field "{key}"{did_you_mean(str(key), known)}.')
+    unknown_keys(meta, {**BLOCK_KEYS, **TRANSLATION_KEYS}, report)
     block_id = _text(meta, "id", report)
     source_id = _text(meta, "translation_of", report)
     if block_id and source_id and block_id != source_id:
@@ -364,7 +350,6 @@ def _read_translation(
         body=body.strip("\n") + "\n",
         body_line=body_line,
         citations=scan.citations,
-        words=scan.words,
         figure=figure,
         translation_of=source_id,
         source_hash=hashes,
@@ -386,7 +371,7 @@ def _body_problems(
     return sorted({Problem(rel, f.line, f.message) for f in findings})
 
 
-def _source_hash(value: Any, report: Any) -> tuple[tuple[str, str], ...]:
+def _source_hash(value: Any, report: Report) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -472,12 +457,11 @@ def inherit_translations(content: Content, project: Project) -> tuple[Content, l
     return Content(blocks, content.incomplete), problems
 
 
-def _figure(value: Any, line: int, report: Any) -> Figure | None:
+def _figure(value: Any, line: int, report: Report) -> Figure | None:
     if not isinstance(value, dict):
         report("figure", '"figure" must be a mapping: caption, alt, and chart or image.')
         return None
-    for key in sorted(set(value) - set(FIGURE_KEYS)):
-        report("figure", f'unknown figure field "{key}"{did_you_mean(str(key), FIGURE_KEYS)}.')
+    unknown_keys(value, FIGURE_KEYS, lambda key, message: report("figure", message), "figure field")
     for key in ("caption", "alt"):
         if not str(value.get(key) or "").strip():
             report("figure", f'the figure needs "{key}" (text).')
@@ -495,7 +479,7 @@ def _figure(value: Any, line: int, report: Any) -> Figure | None:
     )
 
 
-def _text(meta: dict[str, Any], key: str, report: Any) -> str:
+def _text(meta: dict[str, Any], key: str, report: Report) -> str:
     value = meta.get(key)
     if value is None:
         return ""
@@ -506,55 +490,16 @@ def _text(meta: dict[str, Any], key: str, report: Any) -> str:
 
 
 def _terms(
-    meta: dict[str, Any], key: str, project: Project, report: Any, allow_all: bool
+    meta: dict[str, Any], key: str, project: Project, report: Report, allow_all: bool
 ) -> frozenset[str]:
-    vocabulary = project.vocabularies[key]
     value = meta.get(key, [])
     if value in (None, ""):
         return frozenset()
-    if allow_all and value == "all":
-        return frozenset(vocabulary)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        report(key, f'the field "{key}" must be a list' + (' or "all".' if allow_all else "."))
-        return frozenset()
-    return frozenset(
-        check_terms(value, key, vocabulary, lambda message: report(key, message), allow_all)
+    return terms(
+        value,
+        key,
+        project.vocabularies[key],
+        lambda message: report(key, message),
+        f'the field "{key}" must be a list' + (' or "all".' if allow_all else "."),
+        allow_all,
     )
-
-
-def check_terms(
-    values: Iterable[Any],
-    name: str,
-    vocabulary: dict[str, str],
-    report: Any,
-    allow_all: bool = False,
-) -> list[str]:
-    """Keep the known values; report each unknown one with a suggestion."""
-    kept = []
-    singular = {"audiences": "audience", "use_cases": "use case", "rights": "right"}.get(name, name)
-    for value in values:
-        if not isinstance(value, str):
-            report(f"each {singular} must be a name, not {_kind_of(value)}.")
-            continue
-        if allow_all and value == "all":
-            return list(vocabulary)
-        if value in vocabulary:
-            kept.append(str(value))
-        else:
-            report(f'unknown {singular} "{value}"{did_you_mean(str(value), vocabulary)}.')
-    return kept
-
-
-def _kind_of(value: Any) -> str:
-    """A YAML value's kind, as a user would name it in an error message."""
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, int | float):
-        return "a number"
-    return f'"{value}"'

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path
-from briefgen.load.content import check_terms
+from briefgen.load.fields import check_terms, unknown_keys
 from briefgen.load.project import SLUG, Project
 from briefgen.load.yamlfile import LineDict, load_yaml_mapping, parse_yaml, read_text
 from briefgen.model import Company, Data, Term
@@ -32,6 +32,8 @@ TERM_KEYS = {
     "definition": "what it means",
     "match": "lower-case phrases whose presence in a brief means the term is used",
 }
+REFERENCES_FILE = "references.yaml"
+REFERENCE_FIELDS = ("author", "title", "publisher")
 
 
 # What a translation of an entry gives; the rest (use cases, data kinds, sources) is the source's.
@@ -127,10 +129,6 @@ def _translated_locale(project: Project, folder: Path, source: Data) -> Data:
         states,
         references,
     )
-
-
-REFERENCES_FILE = "references.yaml"
-REFERENCE_FIELDS = ("author", "title", "publisher")
 
 
 def _references(project: Project, path: Path, problems: list[Problem]) -> dict[str, dict[str, str]]:
@@ -275,12 +273,11 @@ def _common(
         problems.append(Problem(rel, 0, "every entry must be a mapping of fields."))
         return False
     ok = True
-    for key in sorted(set(entry) - set(known)):
-        problems.append(
-            Problem(
-                rel, entry.line_of(key), f'unknown field "{key}"{did_you_mean(str(key), known)}.'
-            )
-        )
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(rel, entry.line_of(key), message))
+
+    unknown_keys(entry, known, report)
     for key in required:
         if not entry.get(key):
             problems.append(Problem(rel, entry.line, f'the entry lacks the field "{key}".'))

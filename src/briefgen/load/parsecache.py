@@ -17,6 +17,7 @@ and one that cannot be written is not written: either way the run parses.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -177,39 +178,48 @@ def put_block_entry(
     cache.put(key, _to_json(block, problems))
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+# How a Block field of each type is written as JSON and read back, by the type as Block
+# declares it. Every field of Block is kept: a field of a type not listed here fails at import,
+# so that adding one to Block cannot leave it out of the cache.
+_CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "str": (_same, str),
+    "int": (_same, int),
+    "bool": (_same, bool),
+    "frozenset[str]": (sorted, frozenset),
+    "tuple[Citation, ...]": (
+        lambda citations: [[c.key, c.line] for c in citations],
+        lambda items: tuple(Citation(str(key), int(line)) for key, line in items),
+    ),
+    "Figure | None": (
+        lambda figure: None if figure is None else list(dataclasses.astuple(figure)),
+        lambda items: None if items is None else Figure(*items),
+    ),
+    "dt.date | None": (
+        lambda date: date.isoformat() if date else None,
+        lambda text: dt.date.fromisoformat(text) if text else None,
+    ),
+    "tuple[tuple[str, str], ...]": (
+        lambda pairs: [list(pair) for pair in pairs],
+        lambda items: tuple((str(a), str(b)) for a, b in items),
+    ),
+    "tuple[tuple[str, str, int], ...]": (
+        lambda triples: [list(triple) for triple in triples],
+        lambda items: tuple((str(k), str(v), int(n)) for k, v, n in items),
+    ),
+}
+_BLOCK_FIELDS = tuple((f.name, _CODECS[str(f.type)]) for f in dataclasses.fields(Block))
+
+
 def _to_json(block: Block | None, problems: list[Problem]) -> dict[str, Any]:
     found = [[p.path, p.line, p.message, p.severity] for p in problems]
     if block is None:
         return {"block": None, "problems": found}
-    figure = block.figure
-    return {
-        "block": {
-            "id": block.id,
-            "locale": block.locale,
-            "path": block.path,
-            "order": block.order,
-            "title": block.title,
-            "kind": block.kind,
-            "audiences": sorted(block.audiences),
-            "use_cases": sorted(block.use_cases),
-            "rights": sorted(block.rights),
-            "priority": block.priority,
-            "visibility": block.visibility,
-            "body": block.body,
-            "body_line": block.body_line,
-            "citations": [[c.key, c.line] for c in block.citations],
-            "words": block.words,
-            "figure": None
-            if figure is None
-            else [figure.caption, figure.alt, figure.chart, figure.image, figure.line],
-            "embargo": block.embargo.isoformat() if block.embargo else None,
-            "since_report": block.since_report,
-            "translation_of": block.translation_of,
-            "source_hash": [list(pair) for pair in block.source_hash],
-            "declared": [list(item) for item in block.declared],
-        },
-        "problems": found,
-    }
+    fields = {name: encode(getattr(block, name)) for name, (encode, _) in _BLOCK_FIELDS}
+    return {"block": fields, "problems": found}
 
 
 def _from_json(entry: dict[str, Any]) -> tuple[Block | None, list[Problem]]:
@@ -217,31 +227,7 @@ def _from_json(entry: dict[str, Any]) -> tuple[Block | None, list[Problem]]:
     data = entry["block"]
     if data is None:
         return None, problems
-    figure = data["figure"]
-    block = Block(
-        id=data["id"],
-        locale=data["locale"],
-        path=data["path"],
-        order=data["order"],
-        title=data["title"],
-        kind=data["kind"],
-        audiences=frozenset(data["audiences"]),
-        use_cases=frozenset(data["use_cases"]),
-        rights=frozenset(data["rights"]),
-        priority=int(data["priority"]),
-        visibility=data["visibility"],
-        body=data["body"],
-        body_line=int(data["body_line"]),
-        citations=tuple(Citation(key, int(line)) for key, line in data["citations"]),
-        words=int(data["words"]),
-        figure=None if figure is None else Figure(*figure),
-        embargo=dt.date.fromisoformat(data["embargo"]) if data["embargo"] else None,
-        since_report=bool(data.get("since_report", False)),
-        translation_of=data["translation_of"],
-        source_hash=tuple((str(a), str(b)) for a, b in data["source_hash"]),
-        declared=tuple((str(k), str(v), int(n)) for k, v, n in data["declared"]),
-    )
-    return block, problems
+    return Block(**{name: decode(data[name]) for name, (_, decode) in _BLOCK_FIELDS}), problems
 
 
 # Pandoc's reading of a brief (Markdown -> JSON with citations resolved), kept by its exact

@@ -13,6 +13,7 @@ import babel
 
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean, problem
 from briefgen.load.branding import load_branding
+from briefgen.load.fields import Report, ReportHere, per_locale, unknown, unknown_keys
 from briefgen.load.yamlfile import load_yaml_mapping
 from briefgen.model import DEFAULT_FORMATS, Branding
 
@@ -39,12 +40,13 @@ PROJECT_KEYS = {
 }
 DEFAULT_KEYS = {"formats": "output formats", "csl": "citation style (a name in styles/ or a path)"}
 
-
+LOCALE_KEYS = ("source", "available", "untranslated", "settings")
 UNTRANSLATED = ("fallback", "refuse")
 LOCALE_SETTING_KEYS = {
     "csl": "the citation style of this locale's briefs (a recipe's csl wins)",
     "csl_locale": "the CSL locale for citation terms, e.g. zh-CN, fr-FR",
 }
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,6 @@ class Project:
         return dt.datetime.fromtimestamp(self.build_timestamp, tz=dt.UTC).date()
 
 
-MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
-
-
 def find_project_root(start: Path) -> Path | None:
     """The nearest folder at or above `start` that holds a briefgen.yaml."""
     for folder in (start, *start.parents):
@@ -151,8 +150,7 @@ def load_project(root: Path) -> Project:
     def report(key: str, message: str) -> None:
         report_at(lines.get(key, 0), message)
 
-    for key in sorted(set(data) - set(PROJECT_KEYS)):
-        report(key, f'unknown key "{key}"{did_you_mean(key, PROJECT_KEYS)}.')
+    unknown_keys(data, PROJECT_KEYS, report, "key")
 
     vocabularies: dict[str, dict[str, str]] = {}
     for name in VOCABULARIES:
@@ -164,9 +162,12 @@ def load_project(root: Path) -> Project:
     if not isinstance(defaults, dict):
         report("defaults", 'the key "defaults" must be a mapping (formats, csl).')
         defaults = {}
-    for key in sorted(set(defaults) - set(DEFAULT_KEYS)):
-        report("defaults", f'unknown key "defaults.{key}"{did_you_mean(key, DEFAULT_KEYS)}.')
-    formats = parse_formats(defaults.get("formats", list(FORMATS)), lambda m: report("defaults", m))
+    unknown_keys(
+        defaults, DEFAULT_KEYS, lambda key, message: report("defaults", message), "key", "defaults."
+    )
+    formats = parse_formats(
+        defaults.get("formats", list(FORMATS)), lambda message: report("defaults", message)
+    )
     csl = defaults.get("csl", "chicago-author-date")
     if not isinstance(csl, str) or not csl:
         report("defaults", 'the key "defaults.csl" must be the name of a citation style.')
@@ -183,8 +184,12 @@ def load_project(root: Path) -> Project:
 
     if problems:
         raise ProblemsError(problems)
-    names = _per_locale(data.get("name", root.name), source, "name", report)
-    publishers = _per_locale(data.get("publisher", ""), source, "publisher", report)
+    names = per_locale(
+        data.get("name", root.name), source, "name", lambda message: report("name", message)
+    )
+    publishers = per_locale(
+        data.get("publisher", ""), source, "publisher", lambda m: report("publisher", m)
+    )
     return Project(
         root=root,
         name=names.get(source, root.name),
@@ -203,7 +208,7 @@ def load_project(root: Path) -> Project:
     )
 
 
-def parse_formats(value: Any, report: Any) -> tuple[str, ...]:
+def parse_formats(value: Any, report: ReportHere) -> tuple[str, ...]:
     """Validate a list of format names; report unknown ones with a suggestion."""
     if isinstance(value, str):
         value = [value]
@@ -213,13 +218,13 @@ def parse_formats(value: Any, report: Any) -> tuple[str, ...]:
     formats = []
     for name in value:
         if name not in FORMATS:
-            report(f'unknown format "{name}"{did_you_mean(str(name), FORMATS)}.')
+            report(unknown("format", str(name), str(name), FORMATS))
         elif name not in formats:
             formats.append(name)
     return tuple(formats) or FORMATS
 
 
-def _vocabulary(value: Any, name: str, report: Any) -> dict[str, str]:
+def _vocabulary(value: Any, name: str, report: Report) -> dict[str, str]:
     if value is None:
         report(name, f'the key "{name}" is missing: list the allowed {name} with a label each.')
         return {}
@@ -239,23 +244,14 @@ def _vocabulary(value: Any, name: str, report: Any) -> dict[str, str]:
     return vocabulary
 
 
-def _per_locale(value: Any, source: str, key: str, report: Any) -> dict[str, str]:
-    """A text, or a mapping of locale to text."""
-    if isinstance(value, dict):
-        return {str(k): str(v).strip() for k, v in value.items()}
-    if value is None or isinstance(value, list):
-        report(key, f'"{key}" must be text, or a mapping of locale to text.')
-        return {}
-    return {source: str(value).strip()}
-
-
 def _locale_options(
-    value: Any, available: tuple[str, ...], report: Any
+    value: Any, available: tuple[str, ...], report: Report
 ) -> tuple[str, dict[str, LocaleSettings]]:
     if not isinstance(value, dict):
         return "fallback", {}
-    for key in sorted(set(value) - {"source", "available", "untranslated", "settings"}):
-        report("locales", f'unknown key "locales.{key}"{did_you_mean(str(key), LOCALE_KEYS)}.')
+    unknown_keys(
+        value, LOCALE_KEYS, lambda key, message: report("locales", message), "key", "locales."
+    )
     untranslated = str(value.get("untranslated", "fallback"))
     if untranslated not in UNTRANSLATED:
         report(
@@ -280,22 +276,20 @@ def _locale_options(
         if not isinstance(options, dict):
             report("locales", f'"locales.settings.{locale}" must be a mapping (csl, csl_locale).')
             continue
-        for key in sorted(set(options) - set(LOCALE_SETTING_KEYS)):
-            report(
-                "locales",
-                f'unknown key "locales.settings.{locale}.{key}"'
-                f"{did_you_mean(str(key), LOCALE_SETTING_KEYS)}.",
-            )
+        unknown_keys(
+            options,
+            LOCALE_SETTING_KEYS,
+            lambda key, message: report("locales", message),
+            "key",
+            f"locales.settings.{locale}.",
+        )
         settings[str(locale)] = LocaleSettings(
             str(options.get("csl", "")), str(options.get("csl_locale", ""))
         )
     return untranslated, settings
 
 
-LOCALE_KEYS = ("source", "available", "untranslated", "settings")
-
-
-def _locales(value: Any, report: Any) -> tuple[str, tuple[str, ...]]:
+def _locales(value: Any, report: Report) -> tuple[str, tuple[str, ...]]:
     if not isinstance(value, dict) or "source" not in value:
         report(
             "locales", 'the key "locales" must give "source" (and "available"), e.g. source: en.'

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from briefgen.errors import Problem, ProblemsError, did_you_mean, display_path
-from briefgen.load.content import check_terms
+from briefgen.load.fields import ReportHere, check_terms, terms, unknown, unknown_keys
 from briefgen.load.project import SLUG, Project, parse_formats
 from briefgen.load.yamlfile import LineDict, parse_yaml, read_text
 from briefgen.model import Recipe, SectionSpec, Selector
@@ -51,6 +52,9 @@ SELECT_KEYS = {
     "max_priority": "leave out blocks whose priority is higher than this",
 }
 
+# Where a problem with a key of a mapping in a recipe is reported: at the key's line.
+At = Callable[[LineDict, str], ReportHere]
+
 
 def load_recipes(project: Project) -> dict[str, Recipe]:
     """Load every recipe in briefs/, sorted by id; raise ProblemsError with all problems found."""
@@ -86,7 +90,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
         )
     problems: list[Problem] = []
 
-    def at(mapping: LineDict, key: str) -> Any:
+    def at(mapping: LineDict, key: str) -> ReportHere:
         return lambda message: problems.append(Problem(rel, mapping.line_of(key), message))
 
     recipe_id = path.stem
@@ -109,8 +113,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     audience = str(data.get("audience", "all"))
     if audience != "all" and audience not in project.vocabularies["audiences"]:
         at(data, "audience")(
-            f'unknown audience "{audience}"'
-            f"{did_you_mean(audience, [*project.vocabularies['audiences'], 'all'])}."
+            unknown("audience", audience, audience, [*project.vocabularies["audiences"], "all"])
         )
     use_cases = _term_set(data.get("use_cases", "all"), "use_cases", project, at(data, "use_cases"))
     formats = parse_formats(data.get("formats", list(project.formats)), at(data, "formats"))
@@ -177,7 +180,7 @@ def load_recipe(project: Project, path: Path) -> Recipe:
     )
 
 
-def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
+def _section(item: LineDict, project: Project, at: At) -> SectionSpec:
     _unknown_keys(item, SECTION_KEYS, "section key", at)
     if "title" not in item:
         at(item, "title")("a section needs a title.")
@@ -188,7 +191,7 @@ def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
         )
     data = str(item.get("data", ""))
     if data and data not in DATA_SECTIONS:
-        at(item, "data")(f'unknown data "{data}"{did_you_mean(data, DATA_SECTIONS)}.')
+        at(item, "data")(unknown("data", data, data, DATA_SECTIONS))
     block_ids: list[tuple[str, int]] = []
     raw_ids = item.get("blocks", [])
     if not isinstance(raw_ids, list):
@@ -216,7 +219,7 @@ def _section(item: LineDict, project: Project, at: Any) -> SectionSpec:
     )
 
 
-def _selector(rules: LineDict, project: Project, at: Any) -> Selector:
+def _selector(rules: LineDict, project: Project, at: At) -> Selector:
     _unknown_keys(rules, SELECT_KEYS, "select rule", at)
     kinds = rules.get("kinds", [])
     kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -249,23 +252,16 @@ def _selector(rules: LineDict, project: Project, at: Any) -> Selector:
     )
 
 
-def _unknown_keys(mapping: LineDict, known: dict[str, str], what: str, at: Any) -> None:
-    for key in sorted(set(mapping) - set(known)):
-        at(mapping, key)(f'unknown {what} "{key}"{did_you_mean(str(key), known)}.')
+def _unknown_keys(mapping: LineDict, known: dict[str, str], what: str, at: At) -> None:
+    unknown_keys(mapping, known, lambda key, message: at(mapping, key)(message), what)
 
 
-def _term_set(value: Any, name: str, project: Project, report: Any) -> frozenset[str]:
+def _term_set(value: Any, name: str, project: Project, report: ReportHere) -> frozenset[str]:
     vocabulary = project.vocabularies[name]
-    if value == "all":
-        return frozenset(vocabulary)
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list):
-        report(f'"{name}" must be a list or "all".')
-        return frozenset()
-    return frozenset(check_terms(values, name, vocabulary, report, allow_all=True))
+    return terms(value, name, vocabulary, report, f'"{name}" must be a list or "all".', True)
 
 
-def _budget(data: LineDict, key: str, what: str, at: Any) -> int | None:
+def _budget(data: LineDict, key: str, what: str, at: At) -> int | None:
     """A budget (pages, words): a positive whole number, or None when the recipe sets none."""
     value = data.get(key)
     if value is None:
@@ -276,14 +272,14 @@ def _budget(data: LineDict, key: str, what: str, at: Any) -> int | None:
     return value
 
 
-def _priority(value: Any, report: Any) -> int:
+def _priority(value: Any, report: ReportHere) -> int:
     if value in (1, 2, 3) and not isinstance(value, bool):
         return int(value)
     report(f'max_priority must be 1, 2 or 3, not "{value}".')
     return 3
 
 
-def _localized(value: Any, project: Project, report: Any) -> dict[str, str]:
+def _localized(value: Any, project: Project, report: ReportHere) -> dict[str, str]:
     if isinstance(value, str):
         return {project.source_locale: value.strip()} if value.strip() else {}
     if isinstance(value, dict):

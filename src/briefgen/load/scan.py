@@ -52,7 +52,6 @@ class Finding:
 class BodyScan:
     citations: tuple[Citation, ...]
     findings: tuple[Finding, ...]
-    words: int
     # False when the text breaks a limit (characters, brackets, nesting) that keeps pandoc's
     # reading of it short: then pandoc is not asked for its verdict (pandoc_findings).
     bounded: bool = True
@@ -110,14 +109,17 @@ def scan_body(body: str, first_line: int) -> BodyScan:
     if not has_markup(body):
         # Plain prose, the common case: the same result as parsing it, without the parse.
         citations = tuple(find_citations(body, first_line))
-        return BodyScan(citations, tuple(findings), len(body.split()), bounded)
+        return BodyScan(citations, tuple(findings), bounded)
     scanned = _scan_parsed(body, first_line)
     return BodyScan(
         scanned.citations,
         (*findings, *scanned.findings),
-        scanned.words,
         bounded and scanned.bounded,
     )
+
+
+# Characters whose runs pandoc's reader untangles in more than linear time.
+_BOUNDED_MARKS = (("[", "square brackets"), ("<", 'angle brackets "<"'), ("`", "backticks"))
 
 
 def _limits(body: str, first_line: int) -> list[Finding]:
@@ -148,8 +150,6 @@ def _limits(body: str, first_line: int) -> list[Finding]:
     return findings
 
 
-# Characters whose runs pandoc's reader untangles in more than linear time.
-_BOUNDED_MARKS = (("[", "square brackets"), ("<", 'angle brackets "<"'), ("`", "backticks"))
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -233,7 +233,7 @@ def _scan_parsed(body: str, first_line: int) -> BodyScan:
         elif token.type == "inline":
             _scan_inline(token, line, citations, findings)
     bounded = deepest < MAX_NESTING_LEVEL
-    return BodyScan(tuple(citations), tuple(findings), len(body.split()), bounded)
+    return BodyScan(tuple(citations), tuple(findings), bounded)
 
 
 def _scan_inline(
@@ -272,16 +272,16 @@ def _scan_inline(
                 findings.append(Finding(line, unsafe_link_message(href)))
 
 
+IMAGE_ADVICE = "give the block a figure in its front matter instead."
+LINK_ADVICE = "link to an http(s) or mailto: address, or to a place in the brief (#...)."
+
+
 def unsafe_link_message(url: str) -> str:
     return f'the link "{shown(url)}" is not allowed in a block; {LINK_ADVICE}'
 
 
 def image_message(url: str) -> str:
     return f'the image "{shown(url)}" is not allowed in a block; {IMAGE_ADVICE}'
-
-
-IMAGE_ADVICE = "give the block a figure in its front matter instead."
-LINK_ADVICE = "link to an http(s) or mailto: address, or to a place in the brief (#...)."
 
 
 def _definitions(env: dict[str, object], body: str, first_line: int) -> list[Finding]:

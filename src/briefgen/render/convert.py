@@ -1,7 +1,7 @@
 """Render an assembled brief into every output format.
 
 Citations are processed once per brief: Markdown -> pandoc JSON with citeproc, then that JSON is
-written out in each format (TOOLCHAIN.md: 43% faster than citeproc per format). PDF goes through
+written out in each format (43% faster, when measured, than citeproc per format). PDF goes through
 pandoc's Typst writer and the typst compiler.
 """
 
@@ -263,7 +263,7 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
 }
 # Formats that carry their images inside the file. Pandoc runs sandboxed and reads no file an
-# image names, so briefgen hands it each figure's bytes as a data: URI (TOOLCHAIN.md).
+# image names, so briefgen hands it each figure's bytes as a data: URI (docs/security.md).
 EMBEDDING_FORMATS = ("html", "epub", "docx", "odt")
 
 

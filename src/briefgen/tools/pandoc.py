@@ -160,7 +160,7 @@ def run(
     program = binary or executable()
     command = [*_limits(cpu_seconds), program, *_RTS_OPTIONS]
     # --sandbox on every call: whatever a block, title or attribute says, pandoc reads no file
-    # but those named here and fetches nothing (TOOLCHAIN.md, "Sanitizing and sandboxing").
+    # but those named here and fetches nothing (docs/security.md).
     command += ["--fail-if-warnings", "--sandbox", *args] if args != ["--version"] else args
     try:
         completed = subprocess.run(
