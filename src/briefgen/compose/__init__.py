@@ -500,13 +500,15 @@ def _candidates(
             continue
         kinds = REQUIRED_KINDS.get(part.key, part.kinds)
         options = [c for c in eligible if c.block.kind in kinds]
-        # The opening and the ask are for this audience and, where the content has one, this
-        # use case: a block written for both comes first, then one for the audience. The key
-        # evidence is about this use case, and documented facts (evidence) before conclusions
-        # drawn from them (finding).
+        # In a target language, a translated block first: the reader's language matters more
+        # than the fit. Then the opening and the ask are for this audience and, where the
+        # content has one, this use case: a block written for both comes first, then one for
+        # the audience. The key evidence is about this use case, and documented facts
+        # (evidence) before conclusions drawn from them (finding).
         if part.key == "evidence":
             options.sort(
                 key=lambda c: (
+                    not c.translated,
                     c.block.use_cases == every_use_case,
                     kinds.index(c.block.kind),
                     c.rank,
@@ -515,6 +517,7 @@ def _candidates(
         else:
             options.sort(
                 key=lambda c: (
+                    not c.translated,
                     c.block.audiences == every_audience,
                     c.block.use_cases == every_use_case,
                     c.rank,
