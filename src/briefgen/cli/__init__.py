@@ -715,7 +715,7 @@ def i18n_status_command(
       briefgen i18n status --locale zh-Hans --fail-on stale,missing
     """
     from briefgen.i18n.locales import STATES, failing, render_status_json, render_status_text
-    from briefgen.i18n.translate import status
+    from briefgen.i18n.status import status
 
     wanted = [s.strip() for s in fail_on.split(",") if s.strip()]
     for state in wanted:
@@ -772,7 +772,7 @@ def i18n_export_command(
       briefgen i18n export --locale zh-Hans --format xliff --out to-translate/
       briefgen i18n export --locale fr --format po --brief summary --stale-only
     """
-    from briefgen.i18n.translate import export
+    from briefgen.i18n.transfer import export
 
     path, count = run(ctx, lambda: export(ctx.root, locale, fmt, out.resolve(), brief, stale_only))
     what = {"tmx": "translated units", "tbx": "terms"}.get(fmt, "items to translate")
@@ -794,7 +794,7 @@ def i18n_import_command(ctx: Context, files: tuple[Path, ...]) -> None:
     Example:
       briefgen i18n import to-translate/all.zh-Hans.xlf
     """
-    from briefgen.i18n.translate import import_files
+    from briefgen.i18n.transfer import import_files
 
     result = run(ctx, lambda: import_files(ctx.root, files))
     for key in result.stale:
@@ -828,7 +828,7 @@ def i18n_mark_current_command(
       briefgen i18n mark-current --locale zh-Hans edu-hangzhou-no11 companies/hikvision
       briefgen i18n mark-current --locale fr --all
     """
-    from briefgen.i18n.translate import mark_current
+    from briefgen.i18n.edits import mark_current
 
     if not keys and not everything:
         fail("name the translations to mark (block ids, companies/<id>, glossary/<id>) or --all.")
@@ -851,7 +851,7 @@ def i18n_add_locale_command(ctx: Context, locale: str) -> None:
       briefgen i18n add-locale de
       briefgen i18n export --locale de --format po --out to-translate/
     """
-    from briefgen.i18n.translate import add_locale
+    from briefgen.i18n.edits import add_locale
 
     written = run(ctx, lambda: add_locale(ctx.root, locale))
     click.echo(f"added {locale}:")
@@ -874,7 +874,7 @@ def i18n_mark_minor_command(ctx: Context, block_ids: tuple[str, ...]) -> None:
     Example:
       briefgen i18n mark-minor legal-biometric-data
     """
-    from briefgen.i18n.translate import mark_minor
+    from briefgen.i18n.edits import mark_minor
 
     written = run(ctx, lambda: mark_minor(ctx.root, block_ids))
     click.echo(f"recorded {', '.join(block_ids)} as a minor edit in {len(written)} file(s)")
