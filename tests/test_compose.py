@@ -496,14 +496,15 @@ def test_in_a_target_language_translated_blocks_are_preferred_and_the_rest_annou
     # No opening for the government is translated: the best one stays in English, said up
     # front (a translated opening would have come first).
     assert "framing-government-education" in chosen and "rights-dignity" not in chosen
+    opening = "framing-government-education"
     assert result.stderr.startswith(
-        f"note: {chosen['framing-government-education']} of the brief's words will stay in en: 1 block(s) "
-        "have no current fr translation (framing-government-education).\n"
+        f"note: {chosen[opening]} of the brief's words will stay in en: 1 block(s) "
+        f"have no current fr translation ({opening}).\n"
     )
     refused = run_cli(*asked, "--untranslated", "refuse")
     assert refused.exit_code == 1
     assert refused.stderr.startswith("error: ")
-    assert "have no current fr translation (framing-government-education), and --untranslated refuse" in (
+    assert f"have no current fr translation ({opening}), and --untranslated refuse" in (
         refused.stderr
     )
 

@@ -227,7 +227,7 @@ def test_every_brief_fits_its_page_budget(shipped_build: Path) -> None:
 
 
 def test_the_chinese_edition_is_complete_and_current() -> None:
-    from briefgen.i18n.translate import status
+    from briefgen.i18n.status import status
 
     report, _, problems = status(REPO, ["zh-Hans"])
     assert problems == ()
