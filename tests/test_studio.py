@@ -88,8 +88,9 @@ def test_a_campaigner_composes_pins_drops_previews_and_downloads(
     page.press("#prepared_for", "Enter")
     page.wait_for_url("**words=1500&prepared_for=the+Ministry+of+Education")
     chosen, left_out = _rows(page, "in"), _rows(page, "out")
-    assert "framing-government" in chosen and "rec-government" in chosen and left_out
-    assert "required: the opening" in page.locator("tr[data-block=framing-government]").inner_text()
+    opening, ask = "framing-government-education", "rec-government-education"
+    assert opening in chosen and ask in chosen and left_out
+    assert "required: the opening" in page.locator(f"tr[data-block={opening}]").inner_text()
     assert "does not fit" in page.locator("tr.out").first.inner_text()
     before = _preview_text(page)
     assert "prepared for" in before.lower() and "the Ministry of Education" in before

@@ -140,7 +140,8 @@ def compose_command(
       briefgen compose --audience government --use-case education --locale zh-Hans \\
           --save-recipe briefs/thursday.yaml
     """
-    from briefgen.compose import DEFAULT_FORMATS, ComposeRequest, compose, parse_date
+    from briefgen.compose import compose
+    from briefgen.compose.request import DEFAULT_FORMATS, ComposeRequest, parse_date
 
     date = run(ctx, lambda: parse_date(date_text))
     request = ComposeRequest(
@@ -177,7 +178,7 @@ LEFT_OUT_SHOWN = 10
 
 def print_composed(composed: Any, verbose: bool) -> None:
     """What went in (per section), what stayed out and why, and the words and pages."""
-    from briefgen.compose import why_chosen
+    from briefgen.compose.request import why_chosen
 
     recipe = composed.recipe
     title = recipe.title.get(composed.locale) or next(iter(recipe.title.values()))

@@ -34,16 +34,14 @@ from typing import Any
 
 import jinja2
 
-from briefgen.compose import (
+from briefgen.compose import composition, render_composed, save_composed
+from briefgen.compose.request import (
     DEFAULT_PAGES,
     PARTS,
     Candidate,
     Composed,
     ComposeRequest,
-    composition,
     parse_date,
-    render_composed,
-    save_composed,
     why_chosen,
 )
 from briefgen.errors import BriefgenError, Problem, ProblemsError
