@@ -105,11 +105,14 @@ def test_a_problem_while_jobs_are_written_stops_the_rendering(minimal_job) -> No
 
 
 def test_the_format_registry_is_the_only_list_of_formats() -> None:
+    from briefgen.formats.registry import WRITERS
     from briefgen.load import project
+    from briefgen.model import DEFAULT_FORMATS
     from briefgen.publish import library
     from briefgen.render import convert as render
 
-    assert set(project.FORMATS) == set(FORMATS)
+    assert set(DEFAULT_FORMATS) == set(FORMATS) == set(WRITERS)
+    assert not hasattr(project, "FORMATS")
     assert not hasattr(render, "FORMATS") or render.FORMATS is FORMATS
     assert not hasattr(library, "FORMAT_NAMES")
     assert [f.label for f in FORMATS.values()][:2] == ["PDF", "Word"]

@@ -18,7 +18,8 @@ from briefgen.build import BuildRequest, Shard, assembled_markdown, build, publi
 from briefgen.build import check as check_project
 from briefgen.errors import BriefgenError, Problem, ProblemsError, ToolError, did_you_mean
 from briefgen.load.loader import load
-from briefgen.load.project import FORMATS, find_project_root
+from briefgen.load.project import find_project_root
+from briefgen.model import DEFAULT_FORMATS
 from briefgen.publish.manifest import merge_files, read_manifest, verify
 from briefgen.render.parallel import ProgressEvent, default_jobs
 
@@ -263,9 +264,9 @@ def run_build(ctx: Context, request: BuildRequest, quiet: bool, archive: bool) -
     "--format",
     "formats",
     multiple=True,
-    type=Choice(FORMATS),
+    type=Choice(DEFAULT_FORMATS),
     metavar="F",
-    help=f"Build only this format (repeatable): {', '.join(FORMATS)}. "
+    help=f"Build only this format (repeatable): {', '.join(DEFAULT_FORMATS)}. "
     "Default: the formats each recipe names.",
 )
 @click.option(
@@ -390,7 +391,7 @@ def _comma_list(values: tuple[str, ...]) -> tuple[str, ...]:
     "formats",
     multiple=True,
     metavar="F,...",
-    help=f"Formats, comma-separated: {', '.join(FORMATS)}. Default: pdf,docx.",
+    help=f"Formats, comma-separated: {', '.join(DEFAULT_FORMATS)}. Default: pdf,docx.",
 )
 @click.option("--title", default="", metavar="T", help="The title (default: from the use cases).")
 @click.option(
@@ -475,7 +476,7 @@ def compose_command(
       briefgen compose --audience government --use-case education --locale zh-Hans \\
           --save-recipe briefs/thursday.yaml
     """
-    from briefgen.compose import DEFAULT_FORMATS, ComposeRequest, compose, parse_date
+    from briefgen.compose import COMPOSE_FORMATS, ComposeRequest, compose, parse_date
 
     date = run(ctx, lambda: parse_date(date_text))
     request = ComposeRequest(
@@ -486,7 +487,7 @@ def compose_command(
         words=words,
         pages=pages,
         locale=locale,
-        formats=_comma_list(formats) or DEFAULT_FORMATS,
+        formats=_comma_list(formats) or COMPOSE_FORMATS,
         title=title,
         out=out.resolve() if out else None,
         save_recipe=save_recipe,

@@ -18,7 +18,6 @@ from briefgen.model import DEFAULT_FORMATS, Branding
 
 PROJECT_FILE = "briefgen.yaml"
 STYLES_DIR = "styles"
-FORMATS = DEFAULT_FORMATS  # every format, in the default build order (model.FORMATS has each one)
 VOCABULARIES = ("audiences", "use_cases", "rights", "kinds")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -64,7 +63,7 @@ class Project:
     source_locale: str
     locales: tuple[str, ...]
     vocabularies: dict[str, dict[str, str]] = field(hash=False)
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     csl: str = "chicago-author-date"
     untranslated: str = "fallback"  # what a brief does with blocks not (or no longer) translated
     names: dict[str, str] = field(default_factory=dict, hash=False)  # locale -> name
@@ -166,7 +165,9 @@ def load_project(root: Path) -> Project:
         defaults = {}
     for key in sorted(set(defaults) - set(DEFAULT_KEYS)):
         report("defaults", f'unknown key "defaults.{key}"{did_you_mean(key, DEFAULT_KEYS)}.')
-    formats = parse_formats(defaults.get("formats", list(FORMATS)), lambda m: report("defaults", m))
+    formats = parse_formats(
+        defaults.get("formats", list(DEFAULT_FORMATS)), lambda m: report("defaults", m)
+    )
     csl = defaults.get("csl", "chicago-author-date")
     if not isinstance(csl, str) or not csl:
         report("defaults", 'the key "defaults.csl" must be the name of a citation style.')
@@ -208,15 +209,15 @@ def parse_formats(value: Any, report: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
-        report(f"formats must be a list of: {', '.join(FORMATS)}.")
-        return FORMATS
+        report(f"formats must be a list of: {', '.join(DEFAULT_FORMATS)}.")
+        return DEFAULT_FORMATS
     formats = []
     for name in value:
-        if name not in FORMATS:
-            report(f'unknown format "{name}"{did_you_mean(str(name), FORMATS)}.')
+        if name not in DEFAULT_FORMATS:
+            report(f'unknown format "{name}"{did_you_mean(str(name), DEFAULT_FORMATS)}.')
         elif name not in formats:
             formats.append(name)
-    return tuple(formats) or FORMATS
+    return tuple(formats) or DEFAULT_FORMATS
 
 
 def _vocabulary(value: Any, name: str, report: Any) -> dict[str, str]:
