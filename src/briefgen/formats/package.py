@@ -9,10 +9,15 @@ import functools
 import io
 import struct
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
+from briefgen.load.branding import logo_bytes
+from briefgen.load.project import Project
 from briefgen.tools import typst
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -66,15 +71,26 @@ def write_package(parts: dict[str, bytes]) -> bytes:
     """
     buffer = io.BytesIO()
     names = sorted(parts, key=lambda name: (name != "mimetype", name))
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    write_zip(buffer, ((name, parts[name]) for name in names), lambda name: name == "mimetype")
+    return buffer.getvalue()
+
+
+def write_zip(
+    target: BinaryIO,
+    entries: Iterable[tuple[str, bytes]],
+    stored: Callable[[str], bool],
+    date_time: tuple[int, int, int, int, int, int] = ZIP_DATE,
+) -> None:
+    """A zip of `entries` in their order, each dated `date_time` with fixed permissions, so the
+    same entries give the same bytes; an entry `stored` names is kept uncompressed."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=date_time)
             info.create_system = 3  # unix, so the permissions below mean the same everywhere
             info.external_attr = 0o644 << 16
-            stored = name == "mimetype"
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            archive.writestr(info, parts[name], compresslevel=None if stored else 9)
-    return buffer.getvalue()
+            keep = stored(name)
+            info.compress_type = zipfile.ZIP_STORED if keep else zipfile.ZIP_DEFLATED
+            archive.writestr(info, data, compresslevel=None if keep else 9)
 
 
 def parse_xml(data: bytes) -> etree._Element:
@@ -88,6 +104,16 @@ def xml_bytes(root: etree._Element) -> bytes:
 
 
 # --- the branding's logo ------------------------------------------------------------------
+
+
+def brand_logo(project: Project) -> tuple[str, bytes]:
+    """The branding's logo as every output carries it: its file name beside a brief's figures
+    and among the library's assets ("brand-logo.svg"), and its bytes (load.branding.logo_bytes);
+    ("", b"") for a project without one."""
+    if not project.branding.logo:
+        return "", b""
+    suffix = Path(project.branding.logo).suffix.lower()
+    return f"brand-logo{suffix}", logo_bytes(project.root, project.branding)
 
 
 @dataclass(frozen=True)

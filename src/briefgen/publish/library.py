@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-import zipfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +18,9 @@ import jinja2
 import jinja2.sandbox
 
 from briefgen.errors import BriefgenError, ProblemsError, problem
+from briefgen.formats.package import brand_logo, write_zip
 from briefgen.i18n import locales as i18n
 from briefgen.i18n.locales import Strings
-from briefgen.load.branding import logo_bytes
 from briefgen.load.project import Project
 from briefgen.model import FORMATS, Manifest, ManifestEntry, web_address_parts
 from briefgen.publish.manifest import MANIFEST
@@ -149,15 +148,16 @@ def render_page(
         for code in locales
     ]
     files = {}
-    logo = brand_logo(project)
-    if logo is not None:
-        files[logo[0]] = logo[1]
+    logo_file, logo_data = brand_logo(project)
+    logo = f"assets/{logo_file}" if logo_file else ""
+    if logo:
+        files[logo] = logo_data
     for locale in locales:
         words = catalog.for_locale(locale)
         listed = entries(manifest, project, words)
         context = {
             "project": project,
-            "brand": brand_context(project, locale, logo[0] if logo else "", words),
+            "brand": brand_context(project, locale, logo, words),
             "entries": listed,
             "version": manifest.content_version,
             "audiences": sorted({(e.audience, e.audience_label) for e in listed}),
@@ -192,14 +192,6 @@ def render_page(
     return files
 
 
-def brand_logo(project: Project) -> tuple[str, bytes] | None:
-    """The branding logo as a library asset (its path in the output folder, its bytes)."""
-    if not project.branding.logo:
-        return None
-    suffix = Path(project.branding.logo).suffix.lower()
-    return f"assets/brand-logo{suffix}", logo_bytes(project.root, project.branding)
-
-
 def brand_context(
     project: Project, locale: str, logo: str, strings: Mapping[str, str] | None = None
 ) -> dict[str, object]:
@@ -226,6 +218,20 @@ def archive_name(version: str) -> str:
     return f"release/briefs-{safe}.zip"
 
 
+def _archived(out: Path, paths: list[str]) -> Iterator[tuple[str, bytes]]:
+    for path in paths:
+        source = out / path
+        if not source.is_file():
+            raise BriefgenError(f"{path} is in the manifest but not in {out}; run briefgen verify.")
+        yield path, source.read_bytes()
+
+
+def _already_compressed(path: str) -> bool:
+    # PDF, Word, OpenDocument, EPUB and PNG are compressed already: deflating them again costs
+    # time and saves nothing, so they are stored as they are.
+    return Path(path).suffix.lower() in ALREADY_COMPRESSED
+
+
 def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     """A deterministic zip of the artifacts, the library and the manifest.
 
@@ -239,7 +245,7 @@ def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     moment = max(
         dt.datetime.fromtimestamp(timestamp, tz=dt.UTC), dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
     )
-    date_time = moment.timetuple()[:6]
+    date_time = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
     target = out / archive_name(manifest.content_version)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A name of its own: two runs never write into one temporary file.
@@ -249,20 +255,8 @@ def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     os.close(descriptor)
     tmp = Path(name)
     try:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            for path in paths:
-                source = out / path
-                if not source.is_file():
-                    raise BriefgenError(
-                        f"{path} is in the manifest but not in {out}; run briefgen verify."
-                    )
-                info = zipfile.ZipInfo(path, date_time=date_time)
-                info.external_attr = 0o644 << 16
-                # PDF, Word, OpenDocument, EPUB and PNG are compressed already: deflating them
-                # again costs time and saves nothing, so they are stored as they are.
-                stored = Path(path).suffix.lower() in ALREADY_COMPRESSED
-                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                zf.writestr(info, source.read_bytes(), compresslevel=None if stored else 9)
+        with tmp.open("wb") as file:
+            write_zip(file, _archived(out, paths), _already_compressed, date_time)
         data = tmp.read_bytes()
     finally:
         tmp.unlink(missing_ok=True)
