@@ -21,13 +21,13 @@ smaller type (below about 10 pt) would make a ministry's reader pay for the layo
 design takes the PDF's measure: its margins, its two columns, its type size, line pitch and
 paragraph spacing. As in the PDF, the title block (with the full report's contents) spans the
 page, and so does a section holding a table or a chart, which a column is too narrow for
-(src/briefgen/office.py writes those section breaks). Word is asked to hyphenate, as the PDF
-does, so that a justified narrow column has no wide gaps; LibreOffice hyphenates where its
-dictionaries are installed (the page budgets are met without them).
+(src/briefgen/formats/docx.py and odt.py write those section breaks). Word is asked to
+hyphenate, as the PDF does, so that a justified narrow column has no wide gaps; LibreOffice
+hyphenates where its dictionaries are installed (the page budgets are met without them).
 
 Restyle by editing the numbers here and running the script again, or by editing the files in
 Word or LibreOffice (keep the style names). The project's `branding:` is applied on top at build
-time (src/briefgen/office.py).
+time (src/briefgen/formats/office.py).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ from lxml import etree
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from briefgen.formats import office  # noqa: E402
-from briefgen.formats.office import qn  # noqa: E402
+from briefgen.formats import office, package  # noqa: E402
+from briefgen.formats.package import qn  # noqa: E402
 from briefgen.tools import pandoc  # noqa: E402
 
 ACCENT = office.DESIGN_ACCENT.lstrip("#").upper()
@@ -79,7 +79,7 @@ MARGINS_TWIPS = {"left": 964, "right": 964, "top": 1191, "bottom": 1134}  # 1.7,
 HEADER_TWIPS, FOOTER_TWIPS = 624, 567  # 1.1 and 1.0 cm from the page's edge
 TEXT_WIDTH_TWIPS = PAGE_TWIPS[0] - MARGINS_TWIPS["left"] - MARGINS_TWIPS["right"]
 # The body's two columns and the gap between them, as the PDF's (office.BODY_COLUMNS): about
-# 55 characters a line. The reference's section says it; office.finish keeps the title block
+# 55 characters a line. The reference's section says it; docx.py and odt.py keep the title block
 # and the sections holding a table or a chart at the page's full width.
 COLUMNS, COLUMN_GAP_TWIPS = office.BODY_COLUMNS, round(office.COLUMN_GAP_CM / 2.54 * 1440)
 # Lines 13.2 pt apart at 10.5 pt, as the PDF sets them (measured in its text): Word's single
@@ -181,7 +181,7 @@ def make_docx(internal: bool) -> bytes:
     _hyphenation(document)
     buffer = io.BytesIO()
     document.save(buffer)
-    return office.write_package(office.read_package(buffer.getvalue()))
+    return package.write_package(package.read_package(buffer.getvalue()))
 
 
 def _defaults(document: docx.document.Document) -> None:
@@ -401,7 +401,7 @@ def _order_ppr(properties: etree._Element) -> None:
 def _page(document: docx.document.Document, internal: bool) -> None:
     """A4 with the PDF's margins. Pages after the first carry the brief's short title and the
     publisher in the header; every page carries the page number in the footer ("3 / 8").
-    The first page's header stays empty for the logo (office.py adds it from the branding)."""
+    The first page's header stays empty for the logo (formats/docx.py adds it from the branding)."""
     section = document.sections[0]
     section.page_width, section.page_height = (Twips(v) for v in PAGE_TWIPS)
     section.left_margin = Twips(MARGINS_TWIPS["left"])
@@ -505,8 +505,8 @@ def _fonts_table(document: docx.document.Document) -> None:
 
 def make_odt() -> bytes:
     default = pandoc.run(["--print-default-data-file", "reference.odt"], b"", what="reference")
-    parts = office.read_package(default)
-    styles = office.parse_xml(parts["styles.xml"])
+    parts = package.read_package(default)
+    styles = package.parse_xml(parts["styles.xml"])
     _odt_fonts(styles)
     _odt_defaults(styles)
     for name, design in PARAGRAPHS.items():
@@ -515,14 +515,14 @@ def make_odt() -> bytes:
             _odt_paragraph(styles, odt_name, name, design)
     _odt_extras(styles)
     _odt_page(styles)
-    parts["styles.xml"] = office.xml_bytes(styles)
+    parts["styles.xml"] = package.xml_bytes(styles)
     parts["settings.xml"] = _odt_settings()
-    manifest = office.parse_xml(parts["META-INF/manifest.xml"])
+    manifest = package.parse_xml(parts["META-INF/manifest.xml"])
     entry = etree.SubElement(manifest, qn("manifest:file-entry"))
     entry.set(qn("manifest:full-path"), "settings.xml")
     entry.set(qn("manifest:media-type"), "text/xml")
-    parts["META-INF/manifest.xml"] = office.xml_bytes(manifest)
-    return office.write_package(parts)
+    parts["META-INF/manifest.xml"] = package.xml_bytes(manifest)
+    return package.write_package(parts)
 
 
 def _odt_settings() -> bytes:
@@ -532,7 +532,7 @@ def _odt_settings() -> bytes:
     config = "urn:oasis:names:tc:opendocument:xmlns:config:1.0"
     # LibreOffice reads the set's name "ooo:configuration-settings" as a qualified name: without
     # the ooo namespace declared it ignores the whole set.
-    namespaces = {"office": office.NS["office"], "config": config, "ooo": OOO}
+    namespaces = {"office": package.NS["office"], "config": config, "ooo": OOO}
     root = etree.Element(qn("office:document-settings"), nsmap=namespaces)
     root.set(qn("office:version"), "1.3")
     settings = etree.SubElement(root, qn("office:settings"))
@@ -548,7 +548,7 @@ def _odt_settings() -> bytes:
             {f"{{{config}}}name": name, f"{{{config}}}type": "boolean"},
         )
         item.text = value
-    return office.xml_bytes(root)
+    return package.xml_bytes(root)
 
 
 # Word style -> the ODT style pandoc's ODT writer uses for the same thing.
@@ -775,7 +775,7 @@ def _odt_page(styles: etree._Element) -> None:
     """A4 with the PDF's margins. ODF puts the header inside the top margin's space, so the
     page margin is the header's distance from the edge, and header height plus spacing make
     up the rest: the body starts 2.1 cm down and ends 2.0 cm from the bottom, as in the PDF
-    and in Word. The columns are the body's sections' (office.finish), not the page's: the
+    and in Word. The columns are the body's sections' (odt.py's finish), not the page's: the
     title block spans the page."""
     automatic = styles.find(qn("office:automatic-styles"))
     layout = next(

@@ -25,7 +25,7 @@ from docx.shared import Pt
 from lxml import etree
 from pypdf import PdfReader
 
-from briefgen.formats.office import qn
+from briefgen.formats.package import qn
 from briefgen.load.loader import load
 from briefgen.tools.typst import font_folders
 from tests.conftest import REPO, SCENARIOS, copy_project, run_cli, tree_digest

@@ -105,11 +105,14 @@ def test_a_problem_while_jobs_are_written_stops_the_rendering(minimal_job) -> No
 
 
 def test_the_format_registry_is_the_only_list_of_formats() -> None:
+    from briefgen.formats.registry import WRITERS
     from briefgen.load import project
+    from briefgen.model import DEFAULT_FORMATS
     from briefgen.publish import library
     from briefgen.render import convert as render
 
-    assert set(project.FORMATS) == set(FORMATS)
+    assert set(DEFAULT_FORMATS) == set(FORMATS) == set(WRITERS)
+    assert not hasattr(project, "FORMATS")
     assert not hasattr(render, "FORMATS") or render.FORMATS is FORMATS
     assert not hasattr(library, "FORMAT_NAMES")
     assert [f.label for f in FORMATS.values()][:2] == ["PDF", "Word"]
@@ -339,7 +342,7 @@ def test_a_format_parses_only_the_blocks_it_changes_and_writes_what_a_full_parse
     """The French full report has tables, notes above untranslated parts and references; the
     companies brief has a chart. Every format gives pandoc's writer the same bytes whether it
     parsed only the blocks its passes change (pandoc.lazily) or every block."""
-    from briefgen.formats import office
+    from briefgen.formats import docx as word
     from briefgen.render.convert import read_document
     from briefgen.tools import pandoc
     from tests.conftest import REPO
@@ -349,7 +352,7 @@ def test_a_format_parses_only_the_blocks_it_changes_and_writes_what_a_full_parse
     for name in FORMATS:
         lazy = _writer_input(job, document, name, parse_every_block=False)
         assert lazy == _writer_input(job, document, name, parse_every_block=True), name
-    docx = pandoc.lazily(document.blocks, office.PREPARE_CHANGES["docx"])
+    docx = pandoc.lazily(document.blocks, word.PREPARE_CHANGES)
     parsed = sum(isinstance(b, dict) for b in docx)
     assert parsed < len(document.blocks) / 2
     assert parsed > 0 or brief != "full-report"  # its tables and notes are parsed

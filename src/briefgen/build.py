@@ -28,8 +28,8 @@ from briefgen.assemble.charts import CHARTS
 from briefgen.assemble.markdown import DocumentWriter
 from briefgen.assemble.select import assemble
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
+from briefgen.formats.package import brand_logo
 from briefgen.i18n.locales import is_cjk, typst_region
-from briefgen.load.branding import logo_bytes
 from briefgen.load.loader import Loaded, load
 from briefgen.load.parsecache import readings_folder
 from briefgen.load.project import Project, load_project
@@ -483,7 +483,7 @@ def prepare_each(
     shared = digest.tree_digest([templates, root_fonts(project.root)])
     versions = json.dumps(digest.tool_versions(), sort_keys=True)
     use_cases = tuple(project.vocabularies["use_cases"].items())
-    logo, logo_file = branding_logo(project)
+    logo_file, logo = brand_logo(project)
     readings = readings_folder()
     briefs = [
         assemble(
@@ -561,14 +561,6 @@ def prepare_each(
 
 def _length(brief: Brief) -> int:
     return sum(len(block.body) for block in brief.blocks)
-
-
-def branding_logo(project: Project) -> tuple[bytes, str]:
-    """The branding logo's bytes and its file name beside a brief's figures; b"" for none."""
-    if not project.branding.logo:
-        return b"", ""
-    suffix = Path(project.branding.logo).suffix.lower()
-    return logo_bytes(project.root, project.branding), f"brand-logo{suffix}"
 
 
 def brief_csl(project: Project, brief: Brief) -> str:

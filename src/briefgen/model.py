@@ -381,51 +381,25 @@ class Brief:
 
 @dataclass(frozen=True)
 class Format:
-    """One output format: pandoc's writer, its options, the file extension and its label."""
+    """One output format as readers meet it: its file extension and its label. What pandoc and
+    briefgen do to write it is its module's in formats/ (formats/registry.py lists them)."""
 
     name: str
     extension: str
-    writer: str
     label: str
-    options: tuple[str, ...] = ()
 
 
-# The only list of formats. Paths in options are relative to the templates folder ({templates}).
-# Order is the order readers see them in (the library lists PDF first).
+# The only list of formats. Order is the order readers see them in (the library lists PDF
+# first).
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("pdf", "pdf", "typst-citations", "PDF", ("--template={templates}/typst/brief.typ",)),
-        Format("docx", "docx", "docx", "Word", ("--reference-doc={templates}/reference.docx",)),
-        Format("odt", "odt", "odt", "OpenDocument", ("--reference-doc={templates}/reference.odt",)),
-        Format(
-            "epub",
-            "epub",
-            "epub3",
-            "EPUB",
-            (
-                "--template={templates}/epub/brief.xhtml",
-                "--split-level=2",
-            ),
-        ),
-        Format(
-            "html",
-            "html",
-            "html5",
-            "Web page",
-            (
-                "--template={templates}/html/brief.html",
-                "--embed-resources",
-                "--section-divs",
-            ),
-        ),
-        Format(
-            "md",
-            "md",
-            "gfm-raw_html",
-            "Markdown",
-            ("--template={templates}/md/brief.md", "--wrap=none"),
-        ),
+        Format("pdf", "pdf", "PDF"),
+        Format("docx", "docx", "Word"),
+        Format("odt", "odt", "OpenDocument"),
+        Format("epub", "epub", "EPUB"),
+        Format("html", "html", "Web page"),
+        Format("md", "md", "Markdown"),
     )
 }
 # The default build order of a project that names none (briefgen.yaml `defaults.formats`).

@@ -16,7 +16,7 @@ from briefgen.cli.common import (
     report,
     run,
 )
-from briefgen.load.project import FORMATS
+from briefgen.model import DEFAULT_FORMATS
 from briefgen.publish.manifest import merge_files, read_manifest, verify
 from briefgen.render.parallel import default_jobs
 
@@ -61,9 +61,9 @@ def run_build(ctx: Context, request: BuildRequest, quiet: bool, archive: bool) -
     "--format",
     "formats",
     multiple=True,
-    type=Choice(FORMATS),
+    type=Choice(DEFAULT_FORMATS),
     metavar="F",
-    help=f"Build only this format (repeatable): {', '.join(FORMATS)}. "
+    help=f"Build only this format (repeatable): {', '.join(DEFAULT_FORMATS)}. "
     "Default: the formats each recipe names.",
 )
 @click.option(

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from briefgen.cli.common import Context, ProgressDisplay, run
-from briefgen.load.project import FORMATS
+from briefgen.model import DEFAULT_FORMATS
 from briefgen.render.parallel import default_jobs
 
 
@@ -55,7 +55,7 @@ def _comma_list(values: tuple[str, ...]) -> tuple[str, ...]:
     "formats",
     multiple=True,
     metavar="F,...",
-    help=f"Formats, comma-separated: {', '.join(FORMATS)}. Default: pdf,docx.",
+    help=f"Formats, comma-separated: {', '.join(DEFAULT_FORMATS)}. Default: pdf,docx.",
 )
 @click.option("--title", default="", metavar="T", help="The title (default: from the use cases).")
 @click.option(
@@ -141,7 +141,7 @@ def compose_command(
           --save-recipe briefs/thursday.yaml
     """
     from briefgen.compose import compose
-    from briefgen.compose.request import DEFAULT_FORMATS, ComposeRequest, parse_date
+    from briefgen.compose.request import COMPOSE_FORMATS, ComposeRequest, parse_date
 
     date = run(ctx, lambda: parse_date(date_text))
     request = ComposeRequest(
@@ -152,7 +152,7 @@ def compose_command(
         words=words,
         pages=pages,
         locale=locale,
-        formats=_comma_list(formats) or DEFAULT_FORMATS,
+        formats=_comma_list(formats) or COMPOSE_FORMATS,
         title=title,
         out=out.resolve() if out else None,
         save_recipe=save_recipe,

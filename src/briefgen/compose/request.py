@@ -13,7 +13,9 @@ from briefgen.errors import BriefgenError
 from briefgen.model import Block, Recipe
 
 DEFAULT_PAGES = 2
-DEFAULT_FORMATS = ("pdf", "docx")
+# A composed brief goes to one reader, printed or edited: PDF and Word, unless asked for more
+# (a project build writes every format, model.DEFAULT_FORMATS).
+COMPOSE_FORMATS = ("pdf", "docx")
 # Beside build/, not in it: `briefgen verify build/` reports any file its manifest does not list.
 DEFAULT_OUT = Path("build-compose")
 
@@ -57,7 +59,7 @@ class ComposeRequest:
     words: int | None = None
     pages: int | None = None
     locale: str = ""  # "": the project's source locale
-    formats: tuple[str, ...] = DEFAULT_FORMATS
+    formats: tuple[str, ...] = COMPOSE_FORMATS
     title: str = ""
     out: Path | None = None  # None: build-compose/ in the project
     save_recipe: Path | None = None

@@ -1,4 +1,4 @@
-"""The PDF's part of rendering, around pandoc's Typst writer and the compiler (typst_pdf.py).
+"""The PDF, through pandoc's Typst writer and the Typst compiler (tools/typst.py).
 
     in_columns()     the body in the template's two columns, sections with a table full width
     compile_brief()  Typst source -> PDF/UA-1, with branding and alt texts as the template's
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from briefgen.errors import Problem, ProblemsError, ToolError
+from briefgen.formats import Writer, Writing
 from briefgen.load.scan import BLOCK_HEADING_LEVEL
 from briefgen.model import Branding, RenderJob, meta_text
 from briefgen.tools import pandoc
@@ -149,3 +150,39 @@ def _check_glyphs(job: RenderJob, source: str, fonts: tuple[Path, ...]) -> None:
         + "; ".join(places)
         + ". Use another character, or add a font that has it to fonts/.",
     )
+
+
+def _prepare(writing: Writing) -> None:
+    job = writing.job
+    writing.args += ["-V", f"lang={job.typst_lang}"]
+    if job.typst_region:
+        writing.args += ["-V", f"region={job.typst_region}"]
+    in_columns(writing.tree)
+
+
+# Pandoc's Typst writer turns every typographic apostrophe (U+2019) back into a straight one,
+# which Typst prints after a digit as a prime (U+2032, "ARTICLE 19" + prime + "s"): the
+# apostrophe travels as a private-use mark (no block may hold one) and is put back into the
+# Typst source as itself.
+APOSTROPHE, APOSTROPHE_MARK = "\u2019".encode(), "\ue001".encode()
+
+
+def _marked(written: bytes) -> bytes:
+    return written.replace(APOSTROPHE, APOSTROPHE_MARK)
+
+
+def _finish(writing: Writing, output: bytes) -> bytes:
+    source = output.replace(APOSTROPHE_MARK, APOSTROPHE)
+    return compile_brief(writing.job, source, writing.folder)
+
+
+WRITER = Writer(
+    "pdf",
+    "typst-citations",
+    ("--template={templates}/typst/brief.typ",),
+    toc=False,
+    reads=lambda job: IN_COLUMNS_READS,
+    prepare=_prepare,
+    to_pandoc=_marked,
+    finish=_finish,
+)

@@ -19,7 +19,6 @@ from briefgen.model import DEFAULT_FORMATS, Branding
 
 PROJECT_FILE = "briefgen.yaml"
 STYLES_DIR = "styles"
-FORMATS = DEFAULT_FORMATS  # every format, in the default build order (model.FORMATS has each one)
 VOCABULARIES = ("audiences", "use_cases", "rights", "kinds")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -66,7 +65,7 @@ class Project:
     source_locale: str
     locales: tuple[str, ...]
     vocabularies: dict[str, dict[str, str]] = field(hash=False)
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     csl: str = "chicago-author-date"
     untranslated: str = "fallback"  # what a brief does with blocks not (or no longer) translated
     names: dict[str, str] = field(default_factory=dict, hash=False)  # locale -> name
@@ -166,7 +165,7 @@ def load_project(root: Path) -> Project:
         defaults, DEFAULT_KEYS, lambda key, message: report("defaults", message), "key", "defaults."
     )
     formats = parse_formats(
-        defaults.get("formats", list(FORMATS)), lambda message: report("defaults", message)
+        defaults.get("formats", list(DEFAULT_FORMATS)), lambda message: report("defaults", message)
     )
     csl = defaults.get("csl", "chicago-author-date")
     if not isinstance(csl, str) or not csl:
@@ -213,15 +212,15 @@ def parse_formats(value: Any, report: ReportHere) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
-        report(f"formats must be a list of: {', '.join(FORMATS)}.")
-        return FORMATS
+        report(f"formats must be a list of: {', '.join(DEFAULT_FORMATS)}.")
+        return DEFAULT_FORMATS
     formats = []
     for name in value:
-        if name not in FORMATS:
-            report(unknown("format", str(name), str(name), FORMATS))
+        if name not in DEFAULT_FORMATS:
+            report(unknown("format", str(name), str(name), DEFAULT_FORMATS))
         elif name not in formats:
             formats.append(name)
-    return tuple(formats) or FORMATS
+    return tuple(formats) or DEFAULT_FORMATS
 
 
 def _vocabulary(value: Any, name: str, report: Report) -> dict[str, str]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import zipfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -20,9 +19,9 @@ import jinja2
 import jinja2.sandbox
 
 from briefgen.errors import BriefgenError, ProblemsError, problem
+from briefgen.formats.package import brand_logo, write_zip
 from briefgen.i18n import locales as i18n
 from briefgen.i18n.locales import Strings
-from briefgen.load.branding import logo_bytes
 from briefgen.load.project import Project
 from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, web_address_parts
 from briefgen.publish.manifest import MANIFEST
@@ -130,7 +129,8 @@ class Look:
 
     @classmethod
     def of_project(cls, project: Project) -> Look:
-        return cls(project.branding, brand_logo(project))
+        name, data = brand_logo(project)
+        return cls(project.branding, (f"assets/{name}", data) if name else None)
 
 
 def kept_look(out: Path, previous: Manifest, project: Project) -> Look:
@@ -229,14 +229,6 @@ def render_page(
     return files
 
 
-def brand_logo(project: Project) -> tuple[str, bytes] | None:
-    """The branding logo as a library asset (its path in the output folder, its bytes)."""
-    if not project.branding.logo:
-        return None
-    suffix = Path(project.branding.logo).suffix.lower()
-    return f"assets/brand-logo{suffix}", logo_bytes(project.root, project.branding)
-
-
 def brand_context(
     branding: Branding, locale: str, logo: str, strings: Mapping[str, str] | None = None
 ) -> dict[str, object]:
@@ -262,6 +254,20 @@ def archive_name(version: str) -> str:
     return f"release/briefs-{safe}.zip"
 
 
+def _archived(out: Path, paths: list[str]) -> Iterator[tuple[str, bytes]]:
+    for path in paths:
+        source = out / path
+        if not source.is_file():
+            raise BriefgenError(f"{path} is in the manifest but not in {out}; run briefgen verify.")
+        yield path, source.read_bytes()
+
+
+def _already_compressed(path: str) -> bool:
+    # PDF, Word, OpenDocument, EPUB and PNG are compressed already: deflating them again costs
+    # time and saves nothing, so they are stored as they are.
+    return Path(path).suffix.lower() in ALREADY_COMPRESSED
+
+
 def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     """A deterministic zip of the artifacts, the library and the manifest.
 
@@ -275,7 +281,7 @@ def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     moment = max(
         dt.datetime.fromtimestamp(timestamp, tz=dt.UTC), dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
     )
-    date_time = moment.timetuple()[:6]
+    date_time = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
     target = out / archive_name(manifest.content_version)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A name of its own: two runs never write into one temporary file.
@@ -285,20 +291,8 @@ def write_archive(out: Path, manifest: Manifest, timestamp: int) -> Path:
     os.close(descriptor)
     tmp = Path(name)
     try:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            for path in paths:
-                source = out / path
-                if not source.is_file():
-                    raise BriefgenError(
-                        f"{path} is in the manifest but not in {out}; run briefgen verify."
-                    )
-                info = zipfile.ZipInfo(path, date_time=date_time)
-                info.external_attr = 0o644 << 16
-                # PDF, Word, OpenDocument, EPUB and PNG are compressed already: deflating them
-                # again costs time and saves nothing, so they are stored as they are.
-                stored = Path(path).suffix.lower() in ALREADY_COMPRESSED
-                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                zf.writestr(info, source.read_bytes(), compresslevel=None if stored else 9)
+        with tmp.open("wb") as file:
+            write_zip(file, _archived(out, paths), _already_compressed, date_time)
         data = tmp.read_bytes()
     finally:
         tmp.unlink(missing_ok=True)

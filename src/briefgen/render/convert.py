@@ -7,7 +7,6 @@ pandoc's Typst writer and the typst compiler.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import tempfile
@@ -22,22 +21,21 @@ import babel
 from briefgen.assemble.charts import figure_bytes
 from briefgen.assemble.markdown import format_date
 from briefgen.errors import Problem, ProblemsError, ToolError, problem
-from briefgen.formats import office, pdf
+from briefgen.formats import Writing
+from briefgen.formats.registry import WRITERS
 from briefgen.i18n.locales import is_cjk
 from briefgen.load import parsecache
 from briefgen.load.project import Project
 from briefgen.model import (
-    FORMATS,
     Artifact,
     Branding,
     Brief,
     RenderJob,
     artifact_path,
     localized,
-    meta_text,
     web_address_parts,
 )
-from briefgen.render.sanitize import Dropped, clean_page, sanitize_blocks
+from briefgen.render.sanitize import Dropped, sanitize_blocks
 from briefgen.render.typography import french_inlines, french_text, uses_french_spacing
 from briefgen.tools import pandoc
 
@@ -84,7 +82,7 @@ def name_headings(blocks: list[Any]) -> None:
     """Give each heading without an identifier one of its own ("_h1", ...), in a namespace no
     block and no template uses: left without, pandoc would make one from its text (with a table
     of contents), and "#### Ref x" would take citeproc's anchor ref-x."""
-    unnamed = [h for h in _elements(blocks, "Header") if not h["c"][1][0]]
+    unnamed = [h for h in pandoc.elements(blocks, "Header") if not h["c"][1][0]]
     for count, heading in enumerate(unnamed, 1):
         heading["c"][1][0] = f"_h{count}"
 
@@ -118,22 +116,11 @@ def set_figure_alt(node: Any, alts: dict[str, str]) -> None:
     elif isinstance(node, dict):
         if node.get("t") == "Figure" and node["c"][0][0] in alts:
             alt = alts[node["c"][0][0]]
-            for image in _elements(node["c"][2], "Image"):
+            for image in pandoc.elements(node["c"][2], "Image"):
                 image["c"][1] = [{"t": "Str", "c": alt}]
             return
         for value in node.values():
             set_figure_alt(value, alts)
-
-
-def _elements(node: Any, kind: str) -> list[dict[str, Any]]:
-    """Every element of a kind in a pandoc tree, in document order (not inside one another)."""
-    if isinstance(node, list):
-        return [found for item in node for found in _elements(item, kind)]
-    if isinstance(node, dict):
-        if node.get("t") == kind:
-            return [node]
-        return [found for value in node.values() for found in _elements(value, kind)]
-    return []
 
 
 def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> dict[str, Any]:
@@ -229,55 +216,6 @@ def linked_text(text: str) -> list[dict[str, Any]]:
         else {"t": "Str", "c": piece}
         for piece, is_address in web_address_parts(text)
     ]
-
-
-def style_variables(job: RenderJob) -> list[str]:
-    """The branding's colour and fonts as pandoc variables (-V) for the pages' style line.
-
-    Variables reach every page of an EPUB (the metadata reaches only its title page) and are
-    never re-wrapped, so a font name stays one CSS string. branding.py admits only a "#rrggbb"
-    colour and font names without quotes or markup.
-    """
-    metadata = json.loads(job.metadata)
-    args = []
-    for key in ("accent", "body-font", "heading-font"):
-        value = meta_text(metadata, key)
-        if value:
-            args += ["-V", f"brand-{key}={value}"]
-    return args
-
-
-def with_logo(job: RenderJob, tree: Any) -> None:
-    """The logo as an image in the metadata (`logo-image`) for the HTML and EPUB templates:
-    pandoc embeds it in the page and packs it into the EPUB like any figure."""
-    alt = meta_text(tree["meta"], "logo-alt")
-    target = data_uri(job.logo_file, job.logo)
-    image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [target, ""]]
-    tree["meta"]["logo-image"] = {"t": "MetaInlines", "c": [{"t": "Image", "c": image}]}
-
-
-MEDIA_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".svg": "image/svg+xml",
-}
-# Formats that carry their images inside the file. Pandoc runs sandboxed and reads no file an
-# image names, so briefgen hands it each figure's bytes as a data: URI (docs/security.md).
-EMBEDDING_FORMATS = ("html", "epub", "docx", "odt")
-
-
-def data_uri(name: str, data: bytes) -> str:
-    media_type = MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
-    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def embed_images(blocks: list[Any], media: dict[str, bytes]) -> None:
-    """Point each figure's image at its own bytes; the sanitizer kept no other image."""
-    for image in _elements(pandoc.holding(blocks, "Image"), "Image"):
-        target = image["c"][2]
-        if target[0] in media:
-            target[0] = data_uri(target[0], media[target[0]])
 
 
 @dataclass(frozen=True)
@@ -448,160 +386,25 @@ def _document(data: bytes) -> dict[str, Any]:
 def render_format(
     job: RenderJob, document: Document, format_name: str, media: Path
 ) -> list[Artifact]:
-    """Write one format from the brief's pandoc JSON; `media` holds its figures' images.
-
-    Markdown can't embed images, so it gets them as files beside it, under media/.
-    """
-    fmt = FORMATS[format_name]
+    """Write one format from the brief's pandoc JSON; `media` holds its figures' images. The
+    format's hooks (formats/registry.py) change the AST, add arguments and finish the output."""
+    writer = WRITERS[format_name]
     # Parsed once here (of the body, only the blocks this format's passes change), changed for
     # this format in place, written once for pandoc.
-    tree = document.tree(_changes(job, format_name))
-    extra: list[Artifact] = []
-    if format_name == "md" and job.figures:
-        extra = _media_files(job, tree, media)
-    if format_name in EMBEDDING_FORMATS and job.figures:
-        embed_images(tree["blocks"], dict(document.media))
-    if format_name in ("html", "epub") and job.logo_file:
-        with_logo(job, tree)
-    args = ["-f", "json", "-t", fmt.writer, "--standalone", "-o", "-"]
-    args += [option.format(templates=job.templates) for option in fmt.options]
-    reference = b""
-    if format_name in OFFICE_FORMATS:
-        args, reference = _office_reference(job, args, format_name, media)
-        office.prepare_document(tree, format_name)
-    if format_name == "epub":
-        tree["meta"].update(json.loads(job.epub_metadata))
-        # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
-        # parse into the package's dc:date; give it the ISO date explicitly.
-        iso = meta_text(json.loads(job.metadata), "iso-date")
-        if iso:
-            (media / ".epub-metadata.xml").write_text(f"<dc:date>{iso}</dc:date>\n", "utf-8")
-            args.append(f"--epub-metadata={media / '.epub-metadata.xml'}")
-    if format_name in ("html", "epub"):
-        args += style_variables(job)
-    if format_name == "html":
-        # The page's style inline: the sandboxed pandoc reads no stylesheet file.
-        args += ["-V", f"brief-css={_stylesheet(job, format_name).decode('utf-8')}"]
-    if job.toc and format_name != "pdf":
-        args += ["--toc", "--toc-depth=2"]
-    if format_name == "pdf":
-        args += ["-V", f"lang={job.typst_lang}"]
-        if job.typst_region:
-            args += ["-V", f"region={job.typst_region}"]
-        pdf.in_columns(tree)
-    written = pandoc.write_ast(tree)
-    if format_name == "pdf":
-        # Pandoc's Typst writer turns every typographic apostrophe (U+2019) back into a straight
-        # one, which Typst prints after a digit as a prime (U+2032, "ARTICLE 19" + prime + "s"):
-        # the apostrophe travels as a private-use mark (no block may hold one) and is put back
-        # into the Typst source as itself.
-        written = written.replace(APOSTROPHE, APOSTROPHE_MARK)
+    args = ["-f", "json", "-t", writer.writer, "--standalone", "-o", "-"]
+    args += [option.format(templates=job.templates) for option in writer.options]
+    writing = Writing(job, document.tree(writer.reads(job)), dict(document.media), media, args)
+    writer.prepare(writing)
+    if job.toc and writer.toc:
+        writing.args += ["--toc", "--toc-depth=2"]
     output = pandoc.run(
-        args,
-        written,
+        writing.args,
+        writer.to_pandoc(pandoc.write_ast(writing.tree)),
         what=f"writing {job.brief_id} as {format_name}",
         cwd=media,
         epoch=job.timestamp,
         binary=job.pandoc,
     )
-    if reference:
-        output = office.finish(format_name, output, reference)
-    if format_name == "pdf":
-        output = pdf.compile_brief(job, output.replace(APOSTROPHE_MARK, APOSTROPHE), media)
-    if format_name == "epub":
-        output = with_epub_stylesheet(output, _stylesheet(job, format_name))
-    if format_name == "html":
-        output = clean_page(output)
+    output = writer.finish(writing, output)
     path = artifact_path(job.brief_id, job.locale, format_name)
-    return [Artifact(job.brief_id, job.locale, format_name, path, output), *extra]
-
-
-OFFICE_FORMATS = ("docx", "odt")
-APOSTROPHE, APOSTROPHE_MARK = "\u2019".encode(), "\ue001".encode()
-EPUB_STYLESHEET = "EPUB/styles/stylesheet1.css"
-
-
-def _stylesheet(job: RenderJob, format_name: str) -> bytes:
-    return (Path(job.templates) / format_name / "brief.css").read_bytes()
-
-
-def with_epub_stylesheet(epub: bytes, stylesheet: bytes) -> bytes:
-    """The EPUB with the brief's stylesheet in place of pandoc's default one: the sandboxed
-    pandoc reads no --css file, so briefgen puts it into the package itself."""
-    parts = office.read_package(epub)
-    parts[EPUB_STYLESHEET] = stylesheet
-    return office.write_package(parts)
-
-
-def _changes(job: RenderJob, format_name: str) -> tuple[bytes, ...]:
-    """What the passes of a format change or read inside the body's blocks (pandoc.lazily):
-    styles for Word and ODT, the PDF's sections, the images of a brief with figures (their
-    paths in Markdown, their bytes elsewhere). HTML and EPUB change only the metadata else."""
-    if format_name in OFFICE_FORMATS:
-        images = (pandoc.element("Image"),) if job.figures else ()
-        return office.PREPARE_CHANGES[format_name] + images
-    if format_name == "pdf":
-        return pdf.IN_COLUMNS_READS
-    if format_name in ("md", *EMBEDDING_FORMATS) and job.figures:
-        return (pandoc.element("Image"),)
-    return ()
-
-
-_REFERENCE_DOC = "--reference-doc="
-
-
-def _office_reference(
-    job: RenderJob, args: list[str], format_name: str, media: Path
-) -> tuple[list[str], bytes]:
-    """Pandoc's arguments with the reference document this brief is written with: the
-    format's reference document (reference-internal.docx for an internal DOCX, whose header and
-    footer carry the marker) with the project's branding applied, and its bytes."""
-    named = next(a for a in args if a.startswith(_REFERENCE_DOC))[len(_REFERENCE_DOC) :]
-    template = Path(named)
-    if job.internal_marker and format_name == "docx":
-        template = template.with_name("reference-internal.docx")
-    metadata = json.loads(job.metadata)
-    look = office.Look(
-        branding=job.branding,
-        logo=office.logo_image(job.logo),
-        logo_alt=meta_text(metadata, "logo-alt"),
-        locale=job.locale,
-        internal_marker=job.internal_marker,
-        compact=bool(metadata.get("compact", {}).get("c", False)),
-    )
-    reference = office.reference_document(format_name, template.read_bytes(), look)
-    path = media / f".reference.{format_name}"
-    path.write_bytes(reference)
-    kept = [a for a in args if not a.startswith(_REFERENCE_DOC)]
-    return [*kept, f"{_REFERENCE_DOC}{path}"], reference
-
-
-def _media_files(job: RenderJob, tree: Any, media: Path) -> list[Artifact]:
-    """Point the document's images at media/<brief>-<file> and return those files."""
-    files: dict[str, str] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("t") == "Image":
-                target = node["c"][2]
-                name = files.setdefault(target[0], f"media/{job.brief_id}-{target[0]}")
-                target[0] = name
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(pandoc.holding(tree["blocks"], "Image"))
-    extra = [
-        Artifact(
-            job.brief_id,
-            job.locale,
-            Path(name).suffix.lstrip("."),
-            f"{job.locale}/{name}",
-            (media / source).read_bytes(),
-            kind="media",
-        )
-        for source, name in sorted(files.items())
-    ]
-    return extra
+    return [Artifact(job.brief_id, job.locale, format_name, path, output), *writing.extra]

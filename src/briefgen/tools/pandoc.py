@@ -61,6 +61,17 @@ def holding(blocks: list[Any], kind: str) -> list[Any]:
     return [block for block in blocks if marker in orjson.dumps(block)]
 
 
+def elements(node: Any, kind: str) -> list[dict[str, Any]]:
+    """Every element of a kind in a pandoc tree, in document order (not inside one another)."""
+    if isinstance(node, list):
+        return [found for item in node for found in elements(item, kind)]
+    if isinstance(node, dict):
+        if node.get("t") == kind:
+            return [node]
+        return [found for value in node.values() for found in elements(value, kind)]
+    return []
+
+
 def each_block(blocks: list[Any]) -> tuple[bytes, ...]:
     """Each top-level block as its own compact JSON, so that a format parses only the blocks
     its passes change (`lazily`)."""
