@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefgen.build import prepare
 from briefgen.load import scan
 from briefgen.load.loader import load
 from briefgen.load.scan import scope_link_references
-from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, RenderJob
+from briefgen.model import FORMATS, Branding, BriefMetadata, Manifest, ManifestEntry, RenderJob
 from briefgen.publish.manifest import merge, read_manifest
+from briefgen.render.jobs import prepare
 from tests.conftest import run_cli
 
 
@@ -36,8 +36,7 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
     base = minimal_job.digest()
     changes = {
         "markdown": minimal_job.markdown + "x",
-        "metadata": minimal_job.metadata.replace("Cameras", "Camera"),
-        "epub_metadata": minimal_job.epub_metadata.replace("textual", "visual"),
+        "metadata": dataclasses.replace(minimal_job.metadata, iso_date="2020-01-01"),
         "references": "[]",
         "csl": minimal_job.csl + b" ",
         "formats": ("html",),
@@ -50,7 +49,6 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
         "timestamp": minimal_job.timestamp + 1,
         "tool_versions": "{}",
         "shared_digest": "0" * 64,
-        "branding": Branding(accent="#00695c"),
         "logo": b"<svg/>",
         "logo_file": "brand-logo.png",
     }
@@ -62,6 +60,20 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
         assert field.name in changes, f"{field.name} has no digest test"
     for name, value in changes.items():
         assert dataclasses.replace(minimal_job, **{name: value}).digest() != base, name
+    meta = minimal_job.metadata
+    meta_changes = {
+        "texts": meta.texts[1:],
+        "iso_date": "2020-01-01",
+        "logo_alt": meta.logo_alt + "x",
+        "compact": not meta.compact,
+        "branding": Branding(accent="#00695c"),
+        "visual": not meta.visual,
+        "epub_summary": meta.epub_summary + "x",
+    }
+    assert set(meta_changes) == {f.name for f in dataclasses.fields(BriefMetadata)}
+    for name, value in meta_changes.items():
+        changed = dataclasses.replace(meta, **{name: value})
+        assert dataclasses.replace(minimal_job, metadata=changed).digest() != base, name
     # Where the project and the cache live is not an input: two checkouts agree on the digest.
     moved = dataclasses.replace(
         minimal_job, templates="/elsewhere", font_paths=("/x",), readings="/cache"

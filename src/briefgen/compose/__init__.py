@@ -40,7 +40,7 @@ from babel.lists import format_list
 from pypdf import PdfReader
 
 from briefgen.assemble.select import Audience, assemble
-from briefgen.build import BuildRequest, Prepared, prepare, update_manifest
+from briefgen.build import update_manifest
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean, display_path
 from briefgen.i18n.locales import (
     CHARACTERS_PER_WORD,
@@ -56,6 +56,7 @@ from briefgen.load.recipes import RECIPES_DIR
 from briefgen.model import CJK, FORMATS, Artifact, Block, Brief, Manifest, Recipe, SectionSpec
 from briefgen.publish.manifest import read_manifest, write_manifest
 from briefgen.publish.output import write_atomic, write_files
+from briefgen.render.jobs import Prepared, prepare
 from briefgen.render.parallel import Progress, render_jobs
 
 DEFAULT_PAGES = 2
@@ -888,12 +889,7 @@ def _write(
     written = write_files(out, [(a.relpath, a.data) for a in artifacts])
     paths = sorted({*previous.matrix, *(a.relpath for a in artifacts if a.kind == "brief")})
     manifest = update_manifest(
-        previous,
-        BuildRequest(root=loaded.project.root, out=out),
-        dataclasses.replace(loaded, recipes={prepared.brief.id: prepared.brief.recipe}),
-        [(prepared, a) for a in artifacts],
-        written,
-        paths,
+        previous, out, loaded.project, [(prepared, a) for a in artifacts], written, paths
     )
     write_manifest(out, manifest)
     return [out / w.relpath for w in written]
