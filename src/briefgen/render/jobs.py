@@ -96,6 +96,7 @@ def prepare_each(
             internal,
             loaded.strings.for_locale(locale),
             untranslated,
+            loaded.states.get(locale),
         )
         for r, locale, _ in plan
     ]
@@ -108,7 +109,7 @@ def prepare_each(
         brief, (_, locale, formats) = briefs[index], plan[index]
         data = loaded.data_for(locale)
         names = figure_names(brief)
-        markdown, spans = writer.write_mapped(brief, names)
+        markdown, spans = writer.write(brief, names)
         strings = writer.strings(locale)
         figures = []
         for block in brief.blocks:
