@@ -82,6 +82,19 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
     assert minimal_job.format_digest("html") != minimal_job.format_digest("md")
 
 
+def test_a_job_knows_where_each_block_landed_as_the_template_wrote_it(minimal_job) -> None:
+    root = Path(minimal_job.templates).parent
+    assembled = minimal_job.markdown.splitlines()
+    assert minimal_job.spans
+    for span in minimal_job.spans:
+        written = (root / span.path).read_text("utf-8").splitlines()
+        assert assembled[span.first_line - 1] == written[span.body_line - 1], span
+        assert minimal_job.position(span.first_line + span.lines) == (
+            span.path,
+            span.body_line + span.lines,
+        )
+
+
 def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
     import pickle
 
@@ -93,7 +106,7 @@ def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
 def test_jobs_render_as_they_are_written_in_the_order_given(
     minimal_job, tasks: int, briefs: int | None
 ) -> None:
-    """build.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
+    """jobs.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
     results in the order given, the same as from a list."""
     from briefgen.render.parallel import render_jobs
 
