@@ -119,8 +119,9 @@ def assemble_all(project: Path, folder: Path) -> list[Source]:
     `folder`, and the Typst settings briefgen's own render job carries for it."""
     import yaml
 
-    from briefgen.build import BuildRequest, plan_builds, prepare
+    from briefgen.build import BuildRequest, plan_builds
     from briefgen.load.loader import load
+    from briefgen.render.jobs import pandoc_metadata, prepare
 
     loaded = load(project)
     plan, _ = plan_builds(loaded, BuildRequest(root=project, out=folder / "unused"))
@@ -155,7 +156,7 @@ def assemble_all(project: Path, folder: Path) -> list[Source]:
                 references,
                 csl,
                 job.csl_locale,
-                job.metadata,
+                json.dumps(pandoc_metadata(job), sort_keys=True, ensure_ascii=False),
             )
         )
     return sources
@@ -329,8 +330,9 @@ PROBE = """
 import json, sys, time
 from pathlib import Path
 started = time.perf_counter()
-from briefgen.build import BuildRequest, check, plan_builds, prepare
+from briefgen.build import BuildRequest, check, plan_builds
 from briefgen.load.loader import load
+from briefgen.render.jobs import prepare
 root = Path(sys.argv[1])
 if sys.argv[2] == "check":
     check(root)

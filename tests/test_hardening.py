@@ -125,10 +125,10 @@ def test_markup_that_slipped_past_check_stops_the_build_at_its_place(scenario) -
     thing the allowlist would drop named, and no format is written."""
     from dataclasses import replace
 
-    from briefgen.build import prepare
     from briefgen.errors import ProblemsError
     from briefgen.load.loader import load
     from briefgen.render.convert import to_json
+    from briefgen.render.jobs import prepare
 
     project = scenario("minimal")
     loaded = load(project)

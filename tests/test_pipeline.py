@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefgen.build import prepare
 from briefgen.load import scan
 from briefgen.load.loader import load
 from briefgen.load.scan import scope_link_references
-from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, RenderJob
+from briefgen.model import FORMATS, Branding, BriefMetadata, Manifest, ManifestEntry, RenderJob
 from briefgen.publish.manifest import merge, read_manifest
+from briefgen.render.jobs import prepare
 from tests.conftest import run_cli
 
 
@@ -36,8 +36,7 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
     base = minimal_job.digest()
     changes = {
         "markdown": minimal_job.markdown + "x",
-        "metadata": minimal_job.metadata.replace("Cameras", "Camera"),
-        "epub_metadata": minimal_job.epub_metadata.replace("textual", "visual"),
+        "metadata": dataclasses.replace(minimal_job.metadata, iso_date="2020-01-01"),
         "references": "[]",
         "csl": minimal_job.csl + b" ",
         "formats": ("html",),
@@ -50,7 +49,6 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
         "timestamp": minimal_job.timestamp + 1,
         "tool_versions": "{}",
         "shared_digest": "0" * 64,
-        "branding": Branding(accent="#00695c"),
         "logo": b"<svg/>",
         "logo_file": "brand-logo.png",
     }
@@ -62,12 +60,39 @@ def test_a_job_carries_its_inputs_and_its_digest_covers_each_of_them(minimal_job
         assert field.name in changes, f"{field.name} has no digest test"
     for name, value in changes.items():
         assert dataclasses.replace(minimal_job, **{name: value}).digest() != base, name
+    meta = minimal_job.metadata
+    meta_changes = {
+        "texts": meta.texts[1:],
+        "iso_date": "2020-01-01",
+        "logo_alt": meta.logo_alt + "x",
+        "compact": not meta.compact,
+        "branding": Branding(accent="#00695c"),
+        "visual": not meta.visual,
+        "epub_summary": meta.epub_summary + "x",
+    }
+    assert set(meta_changes) == {f.name for f in dataclasses.fields(BriefMetadata)}
+    for name, value in meta_changes.items():
+        changed = dataclasses.replace(meta, **{name: value})
+        assert dataclasses.replace(minimal_job, metadata=changed).digest() != base, name
     # Where the project and the cache live is not an input: two checkouts agree on the digest.
     moved = dataclasses.replace(
         minimal_job, templates="/elsewhere", font_paths=("/x",), readings="/cache"
     )
     assert moved.digest() == base
     assert minimal_job.format_digest("html") != minimal_job.format_digest("md")
+
+
+def test_a_job_knows_where_each_block_landed_as_the_template_wrote_it(minimal_job) -> None:
+    root = Path(minimal_job.templates).parent
+    assembled = minimal_job.markdown.splitlines()
+    assert minimal_job.spans
+    for span in minimal_job.spans:
+        written = (root / span.path).read_text("utf-8").splitlines()
+        assert assembled[span.first_line - 1] == written[span.body_line - 1], span
+        assert minimal_job.position(span.first_line + span.lines) == (
+            span.path,
+            span.body_line + span.lines,
+        )
 
 
 def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
@@ -81,7 +106,7 @@ def test_a_job_survives_the_trip_to_a_worker(minimal_job) -> None:
 def test_jobs_render_as_they_are_written_in_the_order_given(
     minimal_job, tasks: int, briefs: int | None
 ) -> None:
-    """build.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
+    """jobs.prepare_each hands render_jobs an iterator: each job is rendered as it comes,
     results in the order given, the same as from a list."""
     from briefgen.render.parallel import render_jobs
 

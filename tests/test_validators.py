@@ -31,7 +31,7 @@ from playwright.sync_api import Browser, Page
 
 from briefgen.i18n.locales import load_strings
 from briefgen.load.project import load_project
-from briefgen.render.convert import epub_metadata
+from briefgen.render.jobs import epub_metadata
 from tests.conftest import CHROMIUM, REPO
 
 pytestmark = pytest.mark.validators
@@ -312,8 +312,7 @@ def test_every_epub_declares_true_accessibility_metadata(shipped_build: Path) ->
 
 
 def test_a_book_without_images_claims_text_only() -> None:
-    strings = {"epub_summary": "Text only.", "epub_summary_figures": "With images."}
-    meta = epub_metadata(strings, figures=False)
+    meta = epub_metadata(visual=False, summary="Text only.")
     values = {
         key: [item["c"] for item in value["c"]]
         for key, value in meta.items()

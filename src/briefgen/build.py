@@ -3,7 +3,8 @@
     build()
       load()             every file validated; all problems reported together
       plan_builds()      brief x locale x formats, optionally one shard of it
-      prepare_each()     assemble each brief and write its Markdown; digest its inputs
+      prepare_each()     assemble each brief, write its Markdown and its typed render job
+                         (render/jobs.py); the job's digest covers its inputs
       (skip)             outputs whose digest and file are unchanged
       render_jobs()      cite once per brief, render each format, in parallel processes,
                          each brief as soon as it is written (longest first)
@@ -24,20 +25,11 @@ from typing import Any
 
 import yaml
 
-from briefgen.assemble.charts import CHARTS
-from briefgen.assemble.markdown import DocumentWriter
-from briefgen.assemble.select import assemble
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
-from briefgen.formats.package import brand_logo
-from briefgen.i18n.locales import is_cjk, typst_region
 from briefgen.load.loader import Loaded, load
-from briefgen.load.parsecache import readings_folder
 from briefgen.load.project import Project, load_project
 from briefgen.model import (
     Artifact,
-    Brief,
-    Data,
-    FigureInput,
     FileEntry,
     Manifest,
     ManifestEntry,
@@ -65,17 +57,16 @@ from briefgen.publish.manifest import (
 )
 from briefgen.publish.outfolder import STATE, refuse_internal, writing_to
 from briefgen.publish.output import Written, describe, write_files
-from briefgen.render.convert import (
-    brief_metadata,
-    epub_metadata,
-    internal_marker,
+from briefgen.render.jobs import (
+    Prepared,
+    brief_csl,
+    pandoc_metadata,
+    prepare,
+    prepare_each,
     resolve_csl,
-    typst_language,
 )
 from briefgen.render.parallel import Progress, ProgressEvent, render_jobs, warm_up
-from briefgen.tools import pandoc
-from briefgen.tools import typst as typst_pdf
-from briefgen.tools.typst import font_folders, root_fonts
+from briefgen.tools import pandoc, typst
 
 
 @dataclass(frozen=True)
@@ -131,22 +122,15 @@ class BuildResult:
     timestamp: int  # the build's fixed timestamp (for the archive's entry dates)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A brief ready to render: the assembled brief (for the manifest) and its render job."""
-
-    brief: Brief
-    job: RenderJob
-
-
 def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
     """Build the requested briefs; raise ProblemsError or ToolError before writing anything."""
     return _build(request, progress)
 
 
 def _build(request: BuildRequest, progress: Progress) -> BuildResult:
-    key = digest.build_key(request.root, _request_key(request))
-    unchanged = None if request.force else _unchanged(request, key)
+    project = load_project(request.root)
+    key = digest.build_key(project, _request_key(request))
+    unchanged = None if request.force else _unchanged(request, project, key)
     if unchanged is not None:
         progress(ProgressEvent(0, 0, "nothing changed since the last build"))
         return unchanged
@@ -193,7 +177,16 @@ def _write_build(
     artifacts = [(p, a) for p, arts in zip(todo, rendered, strict=True) for a in arts]
     files = [(a.relpath, a.data) for _, a in artifacts]
     written = [describe(relpath, data) for relpath, data in files]
-    manifest = update_manifest(previous, request, loaded, artifacts, written, matrix)
+    manifest = update_manifest(
+        previous,
+        request.out,
+        loaded.project,
+        artifacts,
+        written,
+        matrix,
+        shard=request.shard,
+        internal=request.internal,
+    )
     library: list[tuple[str, bytes]] = []
     if request.shard is None:  # a shard's library is made after the merge
         every_brief = not (request.briefs or request.locales or request.formats)
@@ -253,7 +246,7 @@ def _request_key(request: BuildRequest) -> str:
     return json.dumps(asked, sort_keys=True)
 
 
-def _unchanged(request: BuildRequest, key: str) -> BuildResult | None:
+def _unchanged(request: BuildRequest, project: Project, key: str) -> BuildResult | None:
     """The last build's result, if the project, the tools and the request are exactly as they
     were and every file the manifest lists is intact; else None (build as usual).
 
@@ -268,7 +261,6 @@ def _unchanged(request: BuildRequest, key: str) -> BuildResult | None:
     if request.strict and warnings:
         raise ProblemsError([w.as_error() for w in warnings])
     outputs = sum(1 for e in manifest.artifacts if e.kind == "brief")
-    project = load_project(request.root)
     return BuildResult((), outputs, warnings, {}, manifest, project.build_timestamp)
 
 
@@ -307,7 +299,7 @@ def assembled_markdown(root: Path, brief_id: str, locale: str | None = None) -> 
     prepared = prepare(loaded, plan[:1])[0]
     recipe = prepared.brief.recipe
     header: dict[str, Any] = {
-        key: _header_value(value) for key, value in json.loads(prepared.job.metadata).items()
+        key: _header_value(value) for key, value in pandoc_metadata(prepared.job).items()
     }
     header["references"] = json.loads(prepared.job.references)
     header["link-citations"] = True  # as the renderer cites (render.to_json)
@@ -361,23 +353,6 @@ def publish_library(root: Path, out: Path, archive: bool) -> Path | None:
     )
     write_manifest(out, manifest)
     return write_archive(out, manifest, project.build_timestamp) if archive else None
-
-
-def localized_references(items: list[dict[str, Any]], data: Data) -> list[dict[str, Any]]:
-    """CSL items with the names and titles this locale gives them (data/<locale>/
-    references.yaml): a Chinese brief names a Chinese state body and law in Chinese."""
-    localized = []
-    for item in items:
-        names = data.references.get(str(item.get("id")), {})
-        if names:
-            item = dict(item)
-            if "author" in names:
-                item["author"] = [{"literal": n.strip()} for n in names["author"].split(", ")]
-            item.update({k: v for k, v in names.items() if k != "author"})
-            if "title" in names:
-                item["title-short"] = names["title"]
-        localized.append(item)
-    return localized
 
 
 def _header_value(value: dict[str, Any]) -> Any:
@@ -455,123 +430,6 @@ def plan_builds(
     return plan, matrix
 
 
-def prepare(
-    loaded: Loaded,
-    plan: list[tuple[str, str, tuple[str, ...]]],
-    internal: bool = False,
-    untranslated: str = "",
-) -> list[Prepared]:
-    """Assemble every planned brief and write its Markdown and its render job (no rendering),
-    in the plan's order."""
-    return list(prepare_each(loaded, plan, internal, untranslated))
-
-
-def prepare_each(
-    loaded: Loaded,
-    plan: list[tuple[str, str, tuple[str, ...]]],
-    internal: bool = False,
-    untranslated: str = "",
-    longest_first: bool = False,
-) -> Iterator[Prepared]:
-    """prepare(), one brief at a time, so that rendering can start on the first while the
-    next is written; `longest_first`: the longest briefs (by their blocks' text and formats)
-    come first, so that long work does not start last."""
-    project = loaded.project
-    writer = DocumentWriter(project, loaded.strings)
-    templates = project.root / "templates"
-    fonts = font_folders(project.root)
-    shared = digest.tree_digest([templates, root_fonts(project.root)])
-    versions = json.dumps(digest.tool_versions(), sort_keys=True)
-    use_cases = tuple(project.vocabularies["use_cases"].items())
-    logo_file, logo = brand_logo(project)
-    readings = readings_folder()
-    briefs = [
-        assemble(
-            project,
-            loaded.recipes[r],
-            loaded.content,
-            locale,
-            loaded.data_for(locale),
-            internal,
-            loaded.strings.for_locale(locale),
-            untranslated,
-        )
-        for r, locale, _ in plan
-    ]
-    # One conversion to CSL for every entry any planned brief cites, rather than one per brief.
-    loaded.bibliography.csl_items({key for brief in briefs for key in brief.cited_keys})
-    order = list(range(len(plan)))
-    if longest_first:
-        order.sort(key=lambda i: (-_length(briefs[i]) * len(plan[i][2]), i))
-    for index in order:
-        brief, (_, locale, formats) = briefs[index], plan[index]
-        data = loaded.data_for(locale)
-        names = figure_names(brief)
-        markdown, spans = writer.write_mapped(brief, names)
-        strings = writer.strings(locale)
-        figures = []
-        for block in brief.blocks:
-            if block.figure is None:
-                continue
-            figure = block.figure
-            chart = None
-            image = b""
-            if figure.chart:
-                axis = strings.get("chart_axis", "Number of firms")
-                labels = tuple((u, strings.get(f"use_cases/{u}", name)) for u, name in use_cases)
-                chart = CHARTS[figure.chart](data, labels, axis)
-            else:
-                image = (project.root / figure.image).read_bytes()
-            figures.append(FigureInput(block.id, names[block.id], figure.alt, chart, image))
-        job = RenderJob(
-            brief_id=brief.id,
-            locale=locale,
-            markdown=markdown,
-            metadata=_canonical(brief_metadata(brief, project, strings)),
-            # The logo is an image too (with its alt text): a book with it is visual.
-            epub_metadata=_canonical(epub_metadata(strings, figures=bool(figures or logo))),
-            references=_canonical(
-                localized_references(
-                    loaded.bibliography.csl_items(brief.cited_keys), loaded.data_for(locale)
-                )
-            ),
-            csl=resolve_csl(project, brief_csl(project, brief), brief.recipe.path).read_bytes(),
-            csl_locale=project.csl_locale(locale),
-            formats=tuple(formats),
-            figures=tuple(figures),
-            internal_marker=internal_marker(strings) if brief.internal else "",
-            toc=brief.recipe.toc,
-            typst_lang=typst_language(locale),
-            typst_region=typst_region(locale),
-            cjk=is_cjk(locale),
-            timestamp=project.build_timestamp,
-            tool_versions=versions,
-            shared_digest=shared,
-            spans=spans,
-            branding=project.branding,
-            logo=logo,
-            logo_file=logo_file,
-            templates=str(templates),
-            font_paths=tuple(str(f) for f in fonts),
-            pandoc=pandoc.executable(),
-            readings=readings,
-        )
-        yield Prepared(brief, job)
-
-
-def _length(brief: Brief) -> int:
-    return sum(len(block.body) for block in brief.blocks)
-
-
-def brief_csl(project: Project, brief: Brief) -> str:
-    """A brief's citation style: its recipe's, else its locale's, else the project's."""
-    return brief.recipe.csl_for(project.csl_for(brief.locale))
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
 def up_to_date(job: RenderJob, done: dict[str, ManifestEntry], out: Path) -> bool:
     """Whether every output of a job exists, intact, with the digest of today's inputs."""
     for format_name in job.formats:
@@ -587,26 +445,18 @@ def up_to_date(job: RenderJob, done: dict[str, ManifestEntry], out: Path) -> boo
     return True
 
 
-def figure_names(brief: Brief) -> dict[str, str]:
-    """The file name of each figure of a brief (block id -> name), known before drawing."""
-    names = {}
-    for block in brief.blocks:
-        if block.figure is not None:
-            suffix = Path(block.figure.image).suffix.lower() if block.figure.image else ".png"
-            names[block.id] = f"{brief.locale}-{block.id}{suffix}"
-    return names
-
-
 def update_manifest(
     previous: Manifest,
-    request: BuildRequest,
-    loaded: Loaded,
+    out: Path,
+    project: Project,
     artifacts: list[tuple[Prepared, Artifact]],
     written: list[Written],
     matrix: list[str],
+    shard: Shard | None = None,
+    internal: bool = False,
 ) -> Manifest:
-    """The manifest after this build: new entries replace old ones; vanished files are dropped."""
-    out = request.out
+    """The manifest of `out` after writing `artifacts` to it: new entries replace old ones;
+    vanished files are dropped."""
     entries = {e.path: e for e in previous.artifacts if (out / e.path).is_file()}
     media_of: dict[tuple[str, str], list[str]] = {}
     for (item, artifact), file in zip(artifacts, written, strict=True):
@@ -637,12 +487,12 @@ def update_manifest(
     return Manifest(
         briefgen=digest.tool_versions()["briefgen"],
         pandoc=pandoc.version(),
-        typst=typst_pdf.version(),
-        content_version=content_version(loaded.project.root),
-        project=loaded.project.name,
+        typst=typst.version(),
+        content_version=content_version(project.root),
+        project=project.name,
         matrix=tuple(matrix),
-        shard=str(request.shard) if request.shard else None,
-        internal=request.internal,
+        shard=str(shard) if shard else None,
+        internal=internal,
         artifacts=tuple(entries[path] for path in sorted(entries)),
         library=previous.library,
     )

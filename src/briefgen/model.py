@@ -462,6 +462,20 @@ def meta_text(meta: dict[str, Any], key: str) -> str:
 
 
 @dataclass(frozen=True)
+class BriefMetadata:
+    """What the templates print of a brief beyond its body, typed: it becomes pandoc metadata
+    only for pandoc and the digest (render/jobs.py); the formats read their fields here."""
+
+    texts: tuple[tuple[str, str], ...]  # template texts by pandoc name: title, date, labels...
+    iso_date: str  # the EPUB's dc:date (the printed date is in the reader's language)
+    logo_alt: str  # "" without a logo
+    compact: bool
+    branding: Branding  # its texts in the brief's locale, its colour and fonts
+    visual: bool  # the brief has images (figures or the logo): the EPUB says so
+    epub_summary: str  # the EPUB's accessibility summary
+
+
+@dataclass(frozen=True)
 class RenderJob:
     """Everything a worker needs to render one brief in one locale, and nothing it must load.
 
@@ -474,8 +488,7 @@ class RenderJob:
     brief_id: str
     locale: str
     markdown: str  # the assembled pandoc Markdown
-    metadata: str  # pandoc metadata (MetaString values), canonical JSON
-    epub_metadata: str  # pandoc metadata only the EPUB writer gets (accessibility), JSON
+    metadata: BriefMetadata
     references: str  # the CSL JSON items the brief cites, canonical JSON ("[]" for none)
     csl: bytes  # the citation style
     csl_locale: str  # the CSL locale of citation terms (and, et al., accessed)
@@ -490,9 +503,7 @@ class RenderJob:
     tool_versions: str  # canonical JSON of briefgen, pandoc, typst, matplotlib, ... versions
     shared_digest: str  # templates and fonts
     spans: tuple[Span, ...] = ()  # where each block stands in `markdown`
-    # The project's branding (DOCX and ODT apply it to their reference documents, office.py),
-    # and its logo by value, like figures: a changed file is a changed job.
-    branding: Branding = field(default_factory=Branding)
+    # The branding's logo by value, like figures: a changed file is a changed job.
     logo: bytes = b""
     logo_file: str = ""  # its name beside the figures, e.g. "brand-logo.svg"
     templates: str = field(default="", compare=False)
@@ -554,8 +565,9 @@ class RenderJob:
                 continue
             if isinstance(item, bytes):
                 parts[name] = item
-            elif name == "branding":
-                parts[name] = json.dumps(asdict(self.branding), sort_keys=True).encode()
+            elif name == "metadata":
+                typed = asdict(self.metadata)
+                parts[name] = json.dumps(typed, sort_keys=True, ensure_ascii=False).encode()
             elif name == "figures":
                 for index, figure in enumerate(self.figures):
                     parts[f"figure:{index}:image"] = figure.image

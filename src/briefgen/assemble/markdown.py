@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import traceback
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -54,28 +55,14 @@ class DocumentWriter:
             self._catalog = load_strings(self.project)
         return self._catalog.for_locale(locale)
 
-    def write_mapped(self, brief: Brief, figures: dict[str, str]) -> tuple[str, tuple[Span, ...]]:
-        """The brief as Markdown, and where each block's text landed in it (for messages)."""
-        markdown = self.write(brief, figures)
-        spans = []
-        position = 0
-        for section in brief.sections:
-            for block in section.blocks:
-                body = scope_link_references(block.body, block.id)
-                found = markdown.find(body, position)
-                if found < 0:  # a template that does not print the body as written
-                    continue
-                first = markdown.count("\n", 0, found) + 1
-                spans.append(Span(first, body.count("\n"), block.path, block.body_line, block.id))
-                position = found + len(body)
-        return markdown, tuple(spans)
-
-    def write(self, brief: Brief, figures: dict[str, str]) -> str:
-        """The brief as Markdown; `figures` maps block ids to their image file names."""
+    def write(self, brief: Brief, figures: dict[str, str]) -> tuple[str, tuple[Span, ...]]:
+        """The brief as Markdown, and where each block's text landed in it (for messages);
+        `figures` maps block ids to their image file names."""
         strings = self.strings(brief.locale)
+        sections = [self._section(brief, s, strings) for s in brief.sections]
         context: dict[str, Any] = {
             "brief": brief,
-            "sections": [self._section(brief, s, strings) for s in brief.sections],
+            "sections": sections,
             "figures": {k: figure_markdown(brief, k, v) for k, v in figures.items()},
             "strings": strings,
             "date": format_date(brief.date, brief.locale),
@@ -87,9 +74,26 @@ class DocumentWriter:
             "partial": set(brief.partial_blocks),
             "source_lang": self.project.source_locale,
         }
+        # The template writes a body it prints as written as one piece of its output, the very
+        # string it was given: each block's place is recorded as the pieces come. A body it
+        # changes (a filter, say) gets no place, and its messages name the assembled line.
+        placed = {id(block.body): block for section in sections for block in section["blocks"]}
+        pieces: list[str] = []
+        spans: list[Span] = []
+        line = 1
+        for piece in self._pieces(context):
+            block = placed.pop(id(piece), None)
+            if block is not None:
+                spans.append(Span(line, piece.count("\n"), block.path, block.body_line, block.id))
+            line += piece.count("\n")
+            pieces.append(piece)
+        return "".join(pieces), tuple(spans)
+
+    def _pieces(self, context: dict[str, Any]) -> Iterator[str]:
+        """The template's output, piece by piece; its errors as problems in the template."""
         path = self.project.root / TEMPLATES_DIR / DOCUMENT_TEMPLATE
         try:
-            return self.env.get_template(DOCUMENT_TEMPLATE).render(context)
+            yield from self.env.get_template(DOCUMENT_TEMPLATE).generate(context)
         except jinja2.TemplateSyntaxError as error:
             where = Path(error.filename) if error.filename else path
             message = str(error.message).rstrip(".")

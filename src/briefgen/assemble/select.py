@@ -129,6 +129,7 @@ def assemble(
     internal: bool = False,
     strings: Mapping[str, str] | None = None,
     untranslated: str = "",
+    states: Mapping[str, BlockState] | None = None,
 ) -> Brief:
     """Choose the brief's blocks (from the source locale) and swap in `locale`'s translations.
 
@@ -137,6 +138,8 @@ def assemble(
     locale's interface strings (for audience and use-case names). A block whose translation is
     missing or stale follows `untranslated` (else the recipe's rule, else the project's):
     "refuse" raises a problem per block, "fallback" shows the source block and records it.
+    `states`: the locale's translations' states as load() found them (Loaded.states), by block
+    id; a state not given is worked out here.
     """
     source = content.locale(project.source_locale)
     chosen, problems = select_blocks(recipe, source, Audience(project.build_date, internal))
@@ -153,9 +156,12 @@ def assemble(
     for spec, picked in zip(recipe.sections, chosen, strict=True):
         blocks = []
         for block in picked:
+            if locale == project.source_locale:
+                blocks.append(block)
+                continue
             translation = translated.get(block.id)
-            state = block_state(block, translation)
-            if locale == project.source_locale or state.state == "current":
+            state = (states or {}).get(block.id) or block_state(block, translation)
+            if state.state == "current":
                 blocks.append(translated.get(block.id, block))
                 continue
             if rule == "refuse":

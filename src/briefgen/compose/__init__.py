@@ -28,7 +28,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from briefgen.build import BuildRequest, Prepared, update_manifest
+from briefgen.build import update_manifest
 from briefgen.compose.choose import measure, ranked_candidates, validate_request
 from briefgen.compose.fit import PageBuilder, fit_pages, fit_words, page_count
 from briefgen.compose.recipe_file import (
@@ -53,6 +53,7 @@ from briefgen.load.loader import Loaded, load
 from briefgen.model import CJK, Artifact, Manifest
 from briefgen.publish.manifest import read_manifest, write_manifest
 from briefgen.publish.output import write_files
+from briefgen.render.jobs import Prepared
 from briefgen.render.parallel import Progress
 
 
@@ -156,12 +157,7 @@ def _write(
     written = write_files(out, [(a.relpath, a.data) for a in artifacts])
     paths = sorted({*previous.matrix, *(a.relpath for a in artifacts if a.kind == "brief")})
     manifest = update_manifest(
-        previous,
-        BuildRequest(root=loaded.project.root, out=out),
-        dataclasses.replace(loaded, recipes={prepared.brief.id: prepared.brief.recipe}),
-        [(prepared, a) for a in artifacts],
-        written,
-        paths,
+        previous, out, loaded.project, [(prepared, a) for a in artifacts], written, paths
     )
     write_manifest(out, manifest)
     return [out / w.relpath for w in written]

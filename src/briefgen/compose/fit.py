@@ -7,7 +7,6 @@ import io
 
 from pypdf import PdfReader
 
-from briefgen.build import Prepared, prepare
 from briefgen.compose.recipe_file import composed_recipe
 from briefgen.compose.request import PARTS, Candidate, ComposeRequest, LeftOut, Render
 from briefgen.errors import BriefgenError
@@ -17,6 +16,7 @@ from briefgen.i18n.locales import (
 )
 from briefgen.load.loader import Loaded
 from briefgen.model import Artifact, Recipe
+from briefgen.render.jobs import Prepared, prepare
 from briefgen.render.parallel import Progress, render_jobs
 
 # A page estimate to choose blocks before the real PDF is counted: an A4 page of a brief holds

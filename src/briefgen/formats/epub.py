@@ -3,12 +3,10 @@ templates' stylesheet in the package."""
 
 from __future__ import annotations
 
-import json
-
 from briefgen.formats import Writer, Writing, embed_images, figure_images
-from briefgen.formats.html import style_variables, stylesheet, with_logo
+from briefgen.formats.html import stylesheet, with_logo
 from briefgen.formats.package import read_package, write_package
-from briefgen.model import meta_text
+from briefgen.render.jobs import epub_metadata, style_variables
 
 EPUB_STYLESHEET = "EPUB/styles/stylesheet1.css"
 
@@ -17,10 +15,10 @@ def _prepare(writing: Writing) -> None:
     job, tree = writing.job, writing.tree
     embed_images(writing)
     with_logo(job, tree)
-    tree["meta"].update(json.loads(job.epub_metadata))
+    tree["meta"].update(epub_metadata(job.metadata.visual, job.metadata.epub_summary))
     # The printed date is in the reader's language ("2021年1月15日"), which pandoc cannot
     # parse into the package's dc:date; give it the ISO date explicitly.
-    iso = meta_text(json.loads(job.metadata), "iso-date")
+    iso = job.metadata.iso_date
     if iso:
         (writing.folder / ".epub-metadata.xml").write_text(f"<dc:date>{iso}</dc:date>\n", "utf-8")
         writing.args.append(f"--epub-metadata={writing.folder / '.epub-metadata.xml'}")

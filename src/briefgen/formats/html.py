@@ -6,12 +6,12 @@ metadata, the branding as the pages' style variables, the templates' stylesheet.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from briefgen.formats import Writer, Writing, data_uri, embed_images, figure_images
 from briefgen.model import RenderJob, meta_text
+from briefgen.render.jobs import style_variables
 from briefgen.render.sanitize import clean_page
 
 
@@ -24,22 +24,6 @@ def with_logo(job: RenderJob, tree: Any) -> None:
     target = data_uri(job.logo_file, job.logo)
     image = [["", ["logo"], []], [{"t": "Str", "c": alt}], [target, ""]]
     tree["meta"]["logo-image"] = {"t": "MetaInlines", "c": [{"t": "Image", "c": image}]}
-
-
-def style_variables(job: RenderJob) -> list[str]:
-    """The branding's colour and fonts as pandoc variables (-V) for the pages' style line.
-
-    Variables reach every page of an EPUB (the metadata reaches only its title page) and are
-    never re-wrapped, so a font name stays one CSS string. branding.py admits only a "#rrggbb"
-    colour and font names without quotes or markup.
-    """
-    metadata = json.loads(job.metadata)
-    args = []
-    for key in ("accent", "body-font", "heading-font"):
-        value = meta_text(metadata, key)
-        if value:
-            args += ["-V", f"brand-{key}={value}"]
-    return args
 
 
 def stylesheet(job: RenderJob, format_name: str) -> bytes:

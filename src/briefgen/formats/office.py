@@ -136,14 +136,13 @@ def use_reference(writing: Writing, template_name: str, apply: Branded) -> None:
     project's branding applied (`apply`), handed to pandoc and kept for `finish`."""
     job = writing.job
     format_name = Path(template_name).suffix.lstrip(".")
-    metadata = json.loads(job.metadata)
     look = Look(
-        branding=job.branding,
+        branding=job.metadata.branding,
         logo=logo_image(job.logo),
-        logo_alt=meta_text(metadata, "logo-alt"),
+        logo_alt=job.metadata.logo_alt,
         locale=job.locale,
         internal_marker=job.internal_marker,
-        compact=bool(metadata.get("compact", {}).get("c", False)),
+        compact=job.metadata.compact,
     )
     template = (Path(job.templates) / template_name).read_bytes()
     writing.reference = reference_document(format_name, template, look, apply)

@@ -17,7 +17,7 @@ from typing import Any
 from briefgen.errors import Problem, ProblemsError, ToolError
 from briefgen.formats import Writer, Writing
 from briefgen.load.scan import BLOCK_HEADING_LEVEL
-from briefgen.model import Branding, RenderJob, meta_text
+from briefgen.model import Branding, RenderJob
 from briefgen.tools import pandoc
 from briefgen.tools import typst as typst_pdf
 
@@ -63,18 +63,14 @@ def in_columns(tree: Any) -> None:
 
 def template_inputs(job: RenderJob) -> dict[str, str]:
     """sys.inputs of templates/typst/brief.typ: the values it must read as Typst strings."""
-    metadata = json.loads(job.metadata)
-
-    def text(key: str) -> str:
-        return meta_text(metadata, key)
-
+    branding = job.metadata.branding
     values = {
-        "accent": text("accent") or Branding.accent,
-        "body-font": text("body-font"),
-        "heading-font": text("heading-font"),
+        "accent": branding.accent or Branding.accent,
+        "body-font": branding.body_font,
+        "heading-font": branding.heading_font,
         "cjk": job.cjk,
         "logo": job.logo_file,
-        "logo-alt": text("logo-alt"),
+        "logo-alt": job.metadata.logo_alt,
         "figure-alts": {f.filename: f.alt for f in job.figures},
     }
     return {"briefgen": json.dumps(values, sort_keys=True, ensure_ascii=False)}

@@ -46,6 +46,9 @@ class Loaded:
     # With load(qa_apart=True): what translation QA found in current translations (for
     # `i18n status`, which reports them rather than stopping on them).
     qa: tuple[Problem, ...] = ()
+    # Each translation's state against its source (locale -> block id -> state), worked out
+    # once here: every brief of the locale reads it (assemble), none hashes the fields again.
+    states: dict[str, dict[str, BlockState]] = field(default_factory=dict)
 
     def data_for(self, locale: str) -> Data:
         """A locale's structured data, else the source locale's."""
@@ -128,6 +131,7 @@ def load(root: Path, qa_apart: bool = False) -> Loaded:
     source_blocks = content.locale(project.source_locale)
     warnings.extend(_untitled(project, recipes))
     checked = translation_checks_cache(root)
+    states: dict[str, dict[str, BlockState]] = {}
     for locale in sorted(content.blocks):
         if locale == project.source_locale:
             continue
@@ -139,6 +143,7 @@ def load(root: Path, qa_apart: bool = False) -> Loaded:
             # one: a stale translation is a state to report (its locale's briefs show the
             # source text instead), not an error that stops every other locale's build.
             state = block_state(original, translation)
+            states.setdefault(locale, {})[original.id] = state
             if state.state == "current":
                 found = translation_checks(checked, original, translation, qa_problems)
                 (qa if qa_apart else errors).extend(found)
@@ -180,6 +185,7 @@ def load(root: Path, qa_apart: bool = False) -> Loaded:
         data,
         strings,
         tuple(sorted(set(qa))),
+        states,
     )
 
 

@@ -22,11 +22,12 @@ from pathlib import PurePosixPath
 import lxml.html
 
 from briefgen.assemble.markdown import DocumentWriter
-from briefgen.build import BuildRequest, Prepared, figure_names, plan_builds, prepare
+from briefgen.build import BuildRequest, plan_builds
 from briefgen.load.content import CONTENT_DIR, inherit_translations, read_block
 from briefgen.load.loader import Loaded, load
 from briefgen.model import Block, Citation, Content, Section
 from briefgen.render.convert import render_job
+from briefgen.render.jobs import Prepared, figure_names, prepare
 
 REFERENCES_ID = "refs"  # the div pandoc's citeproc fills, as the brief template names it
 CITER_ID = "briefgen-preview-citations"  # the block that cites the rest of the brief
@@ -136,7 +137,7 @@ class QuickRender:
         assert loaded is not None
         # The brief of one block is written and rendered as any brief is, in this process.
         writer = DocumentWriter(loaded.project, loaded.strings)
-        markdown = writer.write(alone, figure_names(alone))
+        markdown, _ = writer.write(alone, figure_names(alone))
         job = dataclasses.replace(prepared.job, markdown=markdown, formats=("html",), spans=())
         (artifact,) = render_job(job)
         return page_fragment(artifact.data, block_id)

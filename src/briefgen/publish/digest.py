@@ -15,11 +15,14 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefgen import __version__
 from briefgen.tools import pandoc
 from briefgen.tools import typst as typst_pdf
+
+if TYPE_CHECKING:
+    from briefgen.load.project import Project
 
 
 def _feed(digest: Any, label: str, data: bytes) -> None:
@@ -94,9 +97,10 @@ BUILD_INPUTS = ("briefgen.yaml", "bibliography.bib", "content", "data", "briefs"
                 "styles", "fonts", "translations")  # fmt: skip
 
 
-def build_key(root: Path, request: str) -> str:
+def build_key(project: Project, request: str) -> str:
     """One digest over every input file of a project, the tools and the request: when it is
     the same as at the last build and the outputs are intact, nothing can have changed."""
+    root = project.root
     value = hashlib.sha256()
     _feed(value, "versions", repr(sorted(tool_versions().items())).encode())
     _feed(value, "request", request.encode())
@@ -105,21 +109,8 @@ def build_key(root: Path, request: str) -> str:
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
             _feed(value, file.relative_to(root).as_posix(), file.read_bytes())
-    logo = branding_logo(root)
-    if logo is not None:
+    # The logo briefgen.yaml's `branding:` names may lie outside BUILD_INPUTS.
+    logo = root / project.branding.logo
+    if project.branding.logo and logo.is_file():
         _feed(value, "branding logo", logo.read_bytes())
     return value.hexdigest()
-
-
-def branding_logo(root: Path) -> Path | None:
-    """The logo file briefgen.yaml's `branding:` names, which may lie outside BUILD_INPUTS;
-    None if there is none (or the file is unreadable: the build itself reports that)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load((root / "briefgen.yaml").read_text("utf-8"))
-        name = data["branding"]["logo"]["file"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError, UnicodeDecodeError):
-        return None
-    path = root / str(name)
-    return path if path.is_file() else None

@@ -10,47 +10,27 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import babel
-
 from briefgen.assemble.charts import figure_bytes
-from briefgen.assemble.markdown import format_date
-from briefgen.errors import Problem, ProblemsError, ToolError, problem
+from briefgen.errors import Problem, ProblemsError, ToolError
 from briefgen.formats import Writing
 from briefgen.formats.registry import WRITERS
-from briefgen.i18n.locales import is_cjk
 from briefgen.load import parsecache
-from briefgen.load.project import Project
 from briefgen.model import (
     Artifact,
-    Branding,
-    Brief,
     RenderJob,
     artifact_path,
-    localized,
-    web_address_parts,
 )
+from briefgen.render.jobs import pandoc_metadata
 from briefgen.render.sanitize import Dropped, sanitize_blocks
 from briefgen.render.typography import french_inlines, french_text, uses_french_spacing
 from briefgen.tools import pandoc
 
 READER = pandoc.MARKDOWN_READER
-EPUB_NAMESPACE = uuid.UUID("6f1c7c1e-7d0a-4c59-9a53-2a4a3f0e2b11")
-
-
-def resolve_csl(project: Project, name: str, where: str) -> Path:
-    """The path of a citation style; recipes are checked when loaded, so this rarely fails."""
-    path = project.csl_path(name)
-    if path is None:
-        raise ProblemsError(
-            [problem(project.root / where, 0, project.csl_problem(name), project.root)]
-        )
-    return path
 
 
 def dropped_problem(job: RenderJob, dropped: list[Dropped]) -> ProblemsError:
@@ -87,15 +67,6 @@ def name_headings(blocks: list[Any]) -> None:
         heading["c"][1][0] = f"_h{count}"
 
 
-def typst_language(locale: str) -> str:
-    """Typst takes a bare ISO 639 language ("zh"), not a BCP 47 tag ("zh-Hans")."""
-    return str(babel.Locale.parse(locale, sep="-").language)
-
-
-def internal_marker(strings: dict[str, str]) -> str:
-    return strings.get("internal", "INTERNAL — NOT FOR PUBLICATION")
-
-
 def mark_internal(blocks: list[Any], marker: str) -> list[Any]:
     """Put the internal marker first and after every section heading, so that every chapter of
     an EPUB and every section of every format carries it (PDF and DOCX also mark every page)."""
@@ -121,101 +92,6 @@ def set_figure_alt(node: Any, alts: dict[str, str]) -> None:
             return
         for value in node.values():
             set_figure_alt(value, alts)
-
-
-def brief_metadata(brief: Brief, project: Project, strings: dict[str, str]) -> dict[str, Any]:
-    """Pandoc metadata as MetaString values: printed literally, never parsed as Markdown."""
-    values = {
-        "title": brief.title,
-        "pagetitle": brief.title,
-        "running-title": localized(brief.recipe.short_title, brief.locale, project.source_locale)
-        or brief.title,
-        "subtitle": brief.subtitle,
-        "date": format_date(brief.date, brief.locale),
-        "iso-date": brief.date.isoformat(),
-        "lang": brief.locale,
-        "typst-lang": typst_language(brief.locale),
-        "audience": brief.audience_label,
-        "prepared-for": brief.recipe.prepared_for
-        or brief.audience_label
-        or strings.get("all_audiences", "everyone"),
-        # The line office.py and the Markdown writer print: none for a brief for everyone.
-        "prepared-for-named": brief.recipe.prepared_for or brief.audience_label,
-        "audience-label": strings.get("audience", "For"),
-        "use-cases": ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels),
-        "publisher": project.publisher_for(brief.locale),
-        **branding_metadata(project.branding, brief.locale, strings),
-        "toc-title": strings.get("contents", "Contents"),
-        "description": brief.subtitle or brief.title,
-        "identifier": "urn:uuid:" + str(uuid.uuid5(EPUB_NAMESPACE, f"{brief.id}/{brief.locale}")),
-    }
-    meta: dict[str, Any] = {k: {"t": "MetaString", "c": v} for k, v in values.items() if v}
-    if "contact" in meta:  # its web addresses become links
-        meta["contact"] = {"t": "MetaInlines", "c": linked_text(meta["contact"]["c"])}
-    if brief.recipe.toc:
-        meta["toc"] = {"t": "MetaBool", "c": True}
-    if brief.internal:
-        meta["confidential"] = {"t": "MetaString", "c": internal_marker(strings)}
-    if brief.recipe.compact:
-        meta["compact"] = {"t": "MetaBool", "c": True}
-    return meta
-
-
-def epub_metadata(strings: dict[str, str], figures: bool) -> dict[str, Any]:
-    """An EPUB's accessibility metadata (schema.org properties of its package), true of the brief.
-
-    Pandoc's defaults claim a textual book with alternative text whether or not it has images,
-    and give no summary. A brief's only images are its figures, and each carries its own alt
-    text (set_figure_alt), so the text alone is sufficient either way. Only the EPUB writer
-    gets these fields: DOCX and ODT would copy them into their custom properties. There is no
-    conformance claim (dcterms:conformsTo): nothing checks the whole of EPUB Accessibility 1.1.
-    """
-    modes = ["textual", "visual"] if figures else ["textual"]
-    sufficient = ["textual", "textual,visual"] if figures else ["textual"]
-    features = ["readingOrder", "structuralNavigation", "tableOfContents"]
-    if figures:
-        features.insert(0, "alternativeText")
-    meta: dict[str, Any] = {
-        "accessModes": _meta_list(modes),
-        "accessModeSufficient": _meta_list(sufficient),
-        "accessibilityFeatures": _meta_list(features),
-        "accessibilityHazards": _meta_list(["none"]),
-    }
-    summary = strings.get("epub_summary_figures" if figures else "epub_summary")
-    if summary:
-        meta["accessibilitySummary"] = {"t": "MetaString", "c": summary}
-    return meta
-
-
-def _meta_list(values: list[str]) -> dict[str, Any]:
-    # A list even of one: pandoc ignores a lone MetaString here and keeps its defaults.
-    return {"t": "MetaList", "c": [{"t": "MetaString", "c": v} for v in values]}
-
-
-def branding_metadata(branding: Branding, locale: str, strings: dict[str, str]) -> dict[str, str]:
-    """briefgen.yaml's branding as template variables, with the labels of the title area."""
-    return {
-        "organisation": branding.organisation_for(locale),
-        "contact": branding.contact_for(locale),
-        "logo-alt": branding.logo_alt_for(locale, strings) if branding.logo else "",
-        "accent": branding.accent,
-        "body-font": branding.body_font,
-        "heading-font": branding.heading_font,
-        "prepared-for-label": strings.get("prepared_for", "Prepared for"),
-        "prepared-by-label": strings.get("prepared_by", "Prepared by"),
-        "date-label": strings.get("date", "Date"),
-        "use-cases-label": strings.get("use_cases", "Use cases"),
-    }
-
-
-def linked_text(text: str) -> list[dict[str, Any]]:
-    """Plain text as pandoc inlines, with each http(s) address a link to itself."""
-    return [
-        {"t": "Link", "c": [["", ["uri"], []], [{"t": "Str", "c": piece}], [piece, ""]]}
-        if is_address
-        else {"t": "Str", "c": piece}
-        for piece, is_address in web_address_parts(text)
-    ]
 
 
 @dataclass(frozen=True)
@@ -301,7 +177,7 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
             "suppress-bibliography=false",
         ]
     document = _reading(job, args, scratch)
-    # The document's metadata is briefgen's alone (job.metadata, below): nothing pandoc read or
+    # The document's metadata is briefgen's alone (the job's, below): nothing pandoc read or
     # citeproc was given (a temporary path, a local CSL) reaches a writer or a template.
     document["meta"] = {}
     images = frozenset(f.filename for f in job.figures)
@@ -311,7 +187,7 @@ def to_json(job: RenderJob, scratch: Path) -> dict[str, Any]:
     name_headings(pandoc.holding(document["blocks"], "Header"))
     if job.internal_marker:
         document["blocks"] = mark_internal(document["blocks"], job.internal_marker)
-    document["meta"].update(json.loads(job.metadata))
+    document["meta"].update(pandoc_metadata(job))
     if uses_french_spacing(job.locale):
         french_inlines(document["blocks"])
         for value in document["meta"].values():

@@ -49,7 +49,7 @@ def render_jobs(
     again for each format.
 
     A list of jobs is started longest first. `jobs` may instead be an iterator that writes each
-    job when asked for the next (build.prepare_each): each job is submitted as it comes and
+    job when asked for the next (render.jobs.prepare_each): each job is submitted as it comes and
     rendered while the next is written, in the order given; `tasks`, at least the number of
     outputs it will ask for, chooses where they run, and `briefs`, the number of jobs, how.
     """
