@@ -113,28 +113,6 @@ def branding_from_json(data: Any) -> Branding | None:
     )
 
 
-# A web address in a branding text (the contact line), to show as a link: URL characters up to a
-# space or any other character (Chinese punctuation ends it too); a final full stop is the
-# sentence's.
-_WEB_ADDRESS = re.compile(r"https?://[\w\-.~:/?#\[\]@!$&'()*+,;=%]+", re.ASCII)
-_SENTENCE_END = ".,;:!?)'"
-
-
-def web_address_parts(text: str) -> tuple[tuple[str, bool], ...]:
-    """`text` cut into (piece, is a web address) pairs, in order."""
-    parts: list[tuple[str, bool]] = []
-    position = 0
-    for found in _WEB_ADDRESS.finditer(text):
-        address = found.group(0).rstrip(_SENTENCE_END)
-        if found.start() > position:
-            parts.append((text[position : found.start()], False))
-        parts.append((address, True))
-        position = found.start() + len(address)
-    if position < len(text):
-        parts.append((text[position:], False))
-    return tuple(parts)
-
-
 @dataclass(frozen=True)
 class Citation:
     key: str

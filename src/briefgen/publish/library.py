@@ -22,8 +22,9 @@ from briefgen.errors import BriefgenError, ProblemsError, problem
 from briefgen.formats.package import brand_logo, write_zip
 from briefgen.i18n import locales as i18n
 from briefgen.i18n.locales import Strings
+from briefgen.load.branding import web_address_parts
 from briefgen.load.project import Project
-from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry, web_address_parts
+from briefgen.model import FORMATS, Branding, Manifest, ManifestEntry
 from briefgen.publish.manifest import MANIFEST
 from briefgen.publish.output import Written, write_atomic, write_files
 

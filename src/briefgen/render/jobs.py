@@ -27,6 +27,7 @@ from briefgen.assemble.select import assemble
 from briefgen.errors import ProblemsError, problem
 from briefgen.formats.package import brand_logo
 from briefgen.i18n.locales import is_cjk, typst_region
+from briefgen.load.branding import web_address_parts
 from briefgen.load.parsecache import readings_folder
 from briefgen.load.project import Project
 from briefgen.model import (
@@ -36,7 +37,6 @@ from briefgen.model import (
     FigureInput,
     RenderJob,
     localized,
-    web_address_parts,
 )
 from briefgen.publish import digest
 from briefgen.tools import pandoc
