@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from briefgen.preview.live import PREVIEW_FOLDER, InputWatcher, Preview, Target
+from briefgen.preview.patch import page_fragment
 from briefgen.preview.serve import make_preview_server, make_server
 from tests.conftest import CHROMIUM, FLAGS, run_cli
 
@@ -303,6 +304,44 @@ def test_a_change_to_an_included_file_rebuilds_the_page(scenario) -> None:
     unchanged = preview.rebuild((INTRO,))
     assert unchanged.ok and unchanged.rebuilt == () and unchanged.unchanged == 1
     assert preview.state().generation == generation
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_an_edited_block_is_patched_ahead_of_the_rebuild_and_the_rebuild_agrees(
+    scenario, locale: str
+) -> None:
+    """Issue 22: one block's save is rendered alone (its section and the references) and
+    published as a patch before the full rebuild, whose page shows exactly that; an edit with a
+    problem, or to anything but one block of the brief, takes the full path alone."""
+    project = scenario("translated")
+    preview = Preview(project, Target("schools", locale))
+    assert preview.rebuild().ok
+    assert preview._quick is not None
+    preview._quick.refresh()  # as run() does after each build
+    intro = f"content/{locale}/010-intro.md"
+    words = {"en": "claim to read", "fr": "prétendent lire"}[locale]
+    edit(project / intro, words, f"{words}, says one vendor,")
+    outcome = preview.rebuild((intro,))
+    state = preview.state()
+    assert outcome.ok and outcome.patched > 0 and state.patch is not None
+    assert state.generation == state.patch.generation  # the rebuild kept the patched page
+    page = (project / PREVIEW_FOLDER / f"{locale}/schools.html").read_bytes()
+    assert page_fragment(page, "intro") == state.patch.fragment
+    assert "says one vendor" in state.patch.fragment.section
+    assert "Bryant" in state.patch.fragment.references  # the brief's, from the other block
+
+    # An unknown key (and, in a translation, a citation its source does not make: translation
+    # QA) is a problem `check` reports: no patch, the full build shows it.
+    for citation in ("nowhere2020", "bryant2019"):
+        preview._quick.refresh()
+        edit(project / intro, "says one vendor", f"says one vendor [@{citation}]")
+        broken = preview.rebuild((intro,))
+        assert broken.patched == 0.0
+        assert bool(broken.problems) == (citation == "nowhere2020" or locale == "fr")
+        edit(project / intro, f" [@{citation}]", "")
+    preview._quick.refresh()
+    edit(project / intro, "says one vendor", "says a vendor")
+    assert preview.rebuild((intro, "briefs/schools.yaml")).patched == 0.0  # two files
 
 
 def test_a_change_to_the_strings_catalog_rebuilds_the_page(scenario) -> None:

@@ -213,8 +213,6 @@ class Preview:
             if new != old:
                 self._state = new
                 self._changed.notify_all()
-        if self._quick is not None:
-            self._quick.refresh()
         return outcome
 
     def _send_patch(self, changed: tuple[str, ...]) -> Patch | None:
@@ -225,6 +223,12 @@ class Preview:
         except Exception:  # a shortcut only: the full build that follows reports any failure
             fragment = None
         if fragment is None:
+            return None
+        try:  # a save that changes nothing on the page (the same text again) sends nothing
+            shown = page_fragment((self.folder / self.target.page).read_bytes(), fragment.block_id)
+        except OSError:
+            shown = None
+        if shown == fragment:
             return None
         with self._changed:
             self._count += 1
@@ -257,6 +261,8 @@ class Preview:
             outcome = self.rebuild(changed)
             if not self._stop.is_set():  # a build cut short by Ctrl-C is not news
                 report(outcome)
+            if self._quick is not None:  # after the report: ready for the next edit
+                self._quick.refresh()
 
 
 class Stopped(Exception):

@@ -23,6 +23,7 @@ import lxml.html
 
 from briefgen.assemble.markdown import DocumentWriter
 from briefgen.build import BuildRequest, plan_builds
+from briefgen.i18n.locales import block_state, qa_problems
 from briefgen.load.content import CONTENT_DIR, inherit_translations, read_block
 from briefgen.load.loader import Loaded, load
 from briefgen.model import Block, Citation, Content, Section
@@ -112,6 +113,15 @@ class QuickRender:
         )
         if inherited:
             return None
+        if locale != project.source_locale:
+            # A translation shows only if it is current and keeps its source's citations,
+            # links and numbers (translation QA, as `check` runs it); else the full path.
+            translation = content.locale(locale)[block.id]
+            original = content.locale(project.source_locale).get(translation.translation_of)
+            if original is None or block_state(original, translation).state != "current":
+                return None
+            if qa_problems(original, translation):
+                return None
         edited = dataclasses.replace(loaded, content=content)
         plan, _ = plan_builds(edited, self.request)
         try:
