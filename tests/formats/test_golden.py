@@ -33,9 +33,9 @@ from lxml import etree
 from briefgen.formats import pdf
 from briefgen.model import RenderJob
 from briefgen.tools import typst
-from tests.conftest import SCENARIOS, copy_project, run_cli
+from tests.conftest import REPO, SCENARIOS, copy_project, run_cli
 
-GOLDEN = Path(__file__).resolve().parent / "expected"
+GOLDEN = REPO / "tests/expected"
 SUCCESSFUL = sorted(
     p.name for p in SCENARIOS.iterdir() if p.is_dir() and not (p / "expected-errors.txt").exists()
 )

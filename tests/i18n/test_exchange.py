@@ -38,9 +38,9 @@ from briefgen.i18n.exchange import (
     import_file,
 )
 from briefgen.i18n.exchange.segments import segment_field
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMAS = REPO / "tests/schemas"
 KEY = "block/consider-rhue-study"
 XLIFF = "urn:oasis:names:tc:xliff:document:1.2"
 UNIT = f"{KEY}/body/1"

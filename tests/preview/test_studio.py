@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from briefgen.preview.studio import Studio, make_studio_server
 from tests.conftest import REPO, copy_project, run_cli
-from tests.test_office import to_pdf
+from tests.formats.test_office import to_pdf
 
 GOVERNMENT = "audience=government&use_case=education"
 

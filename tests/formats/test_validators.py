@@ -38,7 +38,7 @@ pytestmark = pytest.mark.validators
 
 VNU = REPO / "node_modules/vnu-jar/build/dist/vnu.jar"
 AXE = REPO / "node_modules/axe-core/axe.min.js"
-EPUBCHECK_ALL = Path(__file__).resolve().parent / "tools/EpubCheckAll.java"
+EPUBCHECK_ALL = REPO / "tests/tools/EpubCheckAll.java"
 NPM_HINT = "run `make .venv/.installed-test` (npm ci installs it from package-lock.json)"
 # These checks are short: Java's optimising compiler would cost more than it saves (measured:
 # EPUBCheck on 27 EPUBs 18 s with the quick compiler alone, 41 s with both).
