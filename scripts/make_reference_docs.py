@@ -254,7 +254,7 @@ def _paragraph_style(document: docx.document.Document, name: str) -> BaseStyle:
     return style
 
 
-def _apply(style: BaseStyle, design: Para) -> None:
+def _apply(style: BaseStyle, design: Para) -> None:  # noqa: C901 (one branch per style property the design sets)
     font = style.font
     if design.size is not None:
         font.size = Pt(design.size)
@@ -675,7 +675,7 @@ def _properties(style: etree._Element, kind: str) -> etree._Element:
     return element
 
 
-def _odt_paragraph(styles: etree._Element, name: str, word: str, design: Para) -> None:
+def _odt_paragraph(styles: etree._Element, name: str, word: str, design: Para) -> None:  # noqa: C901 (one branch per style property the design sets)
     style = _odt_style(styles, name, "paragraph", ODT_PARENTS.get(name, "Standard"))
     if name in ODT_PARENTS:
         style.set(qn("style:parent-style-name"), ODT_PARENTS[name])

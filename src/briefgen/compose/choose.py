@@ -29,7 +29,7 @@ from briefgen.model import FORMATS, Recipe, SectionSpec
 # --- validate ------------------------------------------------------------------------------
 
 
-def validate_request(loaded: Loaded, request: ComposeRequest) -> None:
+def validate_request(loaded: Loaded, request: ComposeRequest) -> None:  # noqa: C901 (every option of a request, checked in one flat list)
     """Every option against the project, all problems at once, each with the nearest value."""
     project = loaded.project
     vocab = project.vocabularies

@@ -173,7 +173,7 @@ def _load_locale(
 _STRUCTURAL = ("id", "title", "kind", "audiences", "use_cases", "figure")
 
 
-def read_block(
+def read_block(  # noqa: C901 (one check per front-matter field, in one flat list)
     project: Project, locale: str, path: Path, locale_dir: Path, text: str | None = None
 ) -> tuple[Block | None, list[Problem]]:
     """Parse and validate one block file (its `text`, if already read): the block (None if it

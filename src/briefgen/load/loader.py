@@ -56,7 +56,7 @@ class Loaded:
         return self.data.get(locale) or self.data.get(self.project.source_locale) or empty
 
 
-def load(root: Path, qa_apart: bool = False) -> Loaded:
+def load(root: Path, qa_apart: bool = False) -> Loaded:  # noqa: C901 (the load's stages in order, every problem collected)
     """Load and validate the project at `root`; raise ProblemsError carrying all errors found.
 
     With `qa_apart`, what translation QA finds is returned in `Loaded.qa` instead of raised.
