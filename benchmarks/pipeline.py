@@ -56,10 +56,12 @@ TARGETS = {
     "check_10k": 3.0,
     "check_memory_mb": 1024,
 }
-# Writer and options per format, as briefgen uses them (model.FORMATS), so the comparison is fair.
+# Writer and options per format, as briefgen uses them (formats/registry.py), so the comparison is
+# fair.
 sys.path.insert(0, str(ROOT / "src"))
 from briefgen.assemble.charts import figure_bytes  # noqa: E402
 from briefgen.formats import pdf  # noqa: E402
+from briefgen.formats.registry import WRITERS  # noqa: E402
 from briefgen.model import FORMATS  # noqa: E402
 from briefgen.render.convert import READER  # noqa: E402
 from briefgen.tools import typst as typst_pdf  # noqa: E402
@@ -167,10 +169,18 @@ def _pandoc(args: list[str], stdin: bytes, cwd: Path) -> bytes:
     return done.stdout
 
 
+# Word and OpenDocument get the shipped reference document as it is (briefgen brands a copy of
+# it per brief, formats/office.py): the floor does what any pandoc-based tool must at least do.
+REFERENCE_DOCS = {
+    name: (f"--reference-doc={{templates}}/reference.{name}",) for name in ("docx", "odt")
+}
+
+
 def _format_args(name: str) -> list[str]:
-    fmt = FORMATS[name]
-    return ["-t", fmt.writer, "--standalone", "-o", "-"] + [
-        option.format(templates=ROOT / "templates") for option in fmt.options
+    writer = WRITERS[name]
+    options = (*writer.options, *REFERENCE_DOCS.get(name, ()))
+    return ["-t", writer.writer, "--standalone", "-o", "-"] + [
+        option.format(templates=ROOT / "templates") for option in options
     ]
 
 
