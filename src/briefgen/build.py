@@ -136,7 +136,7 @@ def _build(request: BuildRequest, progress: Progress) -> BuildResult:
         return unchanged
     if not request.briefs and not request.formats:
         warm_up(request.jobs)  # a full build: start the workers' imports while we load
-    loaded = load(request.root)
+    loaded = load(request.root, project=project)
     if request.strict and loaded.warnings:
         raise ProblemsError([w.as_error() for w in loaded.warnings])
     plan, matrix = plan_builds(loaded, request)

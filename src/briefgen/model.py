@@ -67,7 +67,8 @@ class Branding:
         return pattern.replace("{organisation}", self.organisation_for(locale))
 
 
-_ACCENT = re.compile(r"#[0-9a-fA-F]{6}")
+# The one form a colour takes in branding (briefgen.yaml's accent, and a manifest's record).
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LOGO_SUFFIXES = ("", ".png", ".svg")
 _MAX_BRANDING_TEXT = 2000
 
@@ -97,7 +98,7 @@ def branding_from_json(data: Any) -> Branding | None:
     )
     if organisation is None or contact is None or logo_alt is None:
         return None
-    if not _ACCENT.fullmatch(data["accent"]):
+    if not HEX_COLOUR.fullmatch(data["accent"]):
         return None
     if PurePosixPath(data["logo"]).suffix.lower() not in _LOGO_SUFFIXES:
         return None

@@ -15,7 +15,7 @@ from typing import Any
 
 from briefgen.assemble.charts import image_decodes
 from briefgen.load.fields import Report, ReportLine, per_locale, unknown_keys
-from briefgen.model import Branding
+from briefgen.model import HEX_COLOUR, Branding
 from briefgen.tools import typst as typst_pdf
 
 BRANDING_KEYS = {
@@ -27,7 +27,6 @@ BRANDING_KEYS = {
 }
 LOGO_KEYS = ("file", "alt")
 FONT_KEYS = ("body", "heading")
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # WCAG AA for body-size text: headings and links are set in the accent, on white.
 TEXT_CONTRAST = 4.5
 # A family name goes into CSS strings and Typst's font list: no quotes, brackets or markup.

@@ -25,7 +25,7 @@ from briefgen.load.datasets import load_data
 from briefgen.load.parsecache import translation_checks, translation_checks_cache
 from briefgen.load.project import Project, load_project
 from briefgen.load.recipes import load_recipes
-from briefgen.load.yamlfile import clear_folders, inside
+from briefgen.load.yamlfile import inside
 from briefgen.model import Block, Content, Data, Recipe
 
 MUST_CITE = ("evidence", "finding")
@@ -56,13 +56,13 @@ class Loaded:
         return self.data.get(locale) or self.data.get(self.project.source_locale) or empty
 
 
-def load(root: Path, qa_apart: bool = False) -> Loaded:  # noqa: C901 (the load's stages in order, every problem collected)
+def load(root: Path, qa_apart: bool = False, project: Project | None = None) -> Loaded:  # noqa: C901 (the load's stages in order, every problem collected)
     """Load and validate the project at `root`; raise ProblemsError carrying all errors found.
 
     With `qa_apart`, what translation QA finds is returned in `Loaded.qa` instead of raised.
+    `project`: briefgen.yaml as the caller has just read it (load_project), not read again.
     """
-    clear_folders()  # folders may have moved or become links since the last load
-    project = load_project(root)
+    project = project or load_project(root)
     errors: list[Problem] = []
 
     def attempt(step: Callable[[], T], fallback: T) -> T:

@@ -14,7 +14,7 @@ import babel
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean, problem
 from briefgen.load.branding import load_branding
 from briefgen.load.fields import Report, ReportHere, per_locale, unknown, unknown_keys
-from briefgen.load.yamlfile import load_yaml_mapping
+from briefgen.load.yamlfile import clear_folders, load_yaml_mapping
 from briefgen.model import DEFAULT_FORMATS, Branding
 
 PROJECT_FILE = "briefgen.yaml"
@@ -139,6 +139,7 @@ def find_project_root(start: Path) -> Path | None:
 
 def load_project(root: Path) -> Project:
     """Read and validate briefgen.yaml; raise ProblemsError listing everything wrong with it."""
+    clear_folders()  # a new read of the project: its folders may have moved or become links
     path = root / PROJECT_FILE
     data, lines = load_yaml_mapping(path, root)
     problems: list[Problem] = []
