@@ -39,6 +39,7 @@ from briefgen.model import (
     localized,
 )
 from briefgen.publish import digest
+from briefgen.render.typography import labelled
 from briefgen.tools import pandoc
 from briefgen.tools.typst import font_folders, root_fonts
 
@@ -225,6 +226,7 @@ def brief_metadata(
     """What the templates print of a brief beyond its body, in the reader's language; `visual`:
     the brief has images (figures or the logo)."""
     branding = project.branding
+    use_cases = ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels)
     texts = {
         "title": brief.title,
         "pagetitle": brief.title,
@@ -239,13 +241,14 @@ def brief_metadata(
         # The line office.py and the Markdown writer print: none for a brief for everyone.
         "prepared-for-named": brief.recipe.prepared_for or brief.audience_label,
         "audience-label": strings.get("audience", "For"),
-        "use-cases": ("、" if is_cjk(brief.locale) else ", ").join(brief.use_case_labels),
+        "use-cases": use_cases,
         "publisher": project.publisher_for(brief.locale),
         "organisation": branding.organisation_for(brief.locale),
         "prepared-for-label": strings.get("prepared_for", "Prepared for"),
         "prepared-by-label": strings.get("prepared_by", "Prepared by"),
         "date-label": strings.get("date", "Date"),
-        "use-cases-label": strings.get("use_cases", "Use cases"),
+        # The topics line of the title area, punctuated as the reader's language writes it.
+        "use-cases-line": labelled(strings.get("use_cases", "Use cases"), use_cases, brief.locale),
         "toc-title": strings.get("contents", "Contents"),
         "description": brief.subtitle or brief.title,
         "identifier": "urn:uuid:" + str(uuid.uuid5(EPUB_NAMESPACE, f"{brief.id}/{brief.locale}")),

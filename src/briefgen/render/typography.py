@@ -21,6 +21,17 @@ def uses_french_spacing(locale: str) -> bool:
     return locale == "fr" or locale.startswith("fr-")
 
 
+def labelled(label: str, value: str, locale: str) -> str:
+    """ "Label: value" as the reader's language writes it: a full-width colon and no space in
+    Chinese and Japanese, a space before the colon in French (made unbreakable with the rest of
+    the brief's French text), a colon and a space otherwise."""
+    if locale.split("-")[0] in ("zh", "ja"):
+        return f"{label}\uff1a{value}"
+    if uses_french_spacing(locale):
+        return f"{label} : {value}"
+    return f"{label}: {value}"
+
+
 def french_text(text: str) -> str:
     """A plain text (a title, a label) with French spaces around its marks."""
     text = _TEXT_BEFORE.sub(lambda m: NARROW_NO_BREAK + m.group(1), text)
