@@ -30,7 +30,11 @@ def check_command(ctx: Context, strict: bool) -> None:
     if strict and loaded.warnings:
         count = len(loaded.warnings)
         fail(f"{count} warning{'s' if count != 1 else ''} with --strict ({summary}).")
-    click.echo(f"ok: {summary}; no problems found.")
+    if loaded.warnings:  # no errors, but not "no problems": the warnings are listed above
+        count = len(loaded.warnings)
+        click.echo(f"ok: {summary}; no errors, {count} warning{'s' if count != 1 else ''}.")
+    else:
+        click.echo(f"ok: {summary}; no problems found.")
 
 
 @click.command("list")

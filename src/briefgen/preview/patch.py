@@ -113,44 +113,48 @@ class QuickRender:
         )
         if inherited:
             return None
+        states = loaded.states
         if locale != project.source_locale:
             # A translation shows only if it is current and keeps its source's citations,
             # links and numbers (translation QA, as `check` runs it); else the full path.
             translation = content.locale(locale)[block.id]
             original = content.locale(project.source_locale).get(translation.translation_of)
-            if original is None or block_state(original, translation).state != "current":
+            if original is None:
                 return None
-            if qa_problems(original, translation):
+            state = block_state(original, translation)
+            if state.state != "current" or qa_problems(original, translation):
                 return None
-        edited = dataclasses.replace(loaded, content=content)
+            states = {**states, locale: {**states.get(locale, {}), original.id: state}}
+        edited = dataclasses.replace(loaded, content=content, states=states)
         plan, _ = plan_builds(edited, self.request)
         try:
             (now,) = prepare(edited, plan)
-        except Exception:
+        except Exception:  # a shortcut only: the full build that follows reports any failure
             return None
         if [b.id for b in now.brief.blocks] != [b.id for b in prepared.brief.blocks]:
             return None  # the edit moved the block in or out of a section: a new brief
-        return self._render(now, block.id)
+        return _render(edited, now, block.id)
 
-    def _render(self, prepared: Prepared, block_id: str) -> Fragment | None:
-        brief = prepared.brief
-        section = next(s for s in brief.sections if any(b.id == block_id for b in s.blocks))
-        if not section.show_titles:
-            return None  # no section of its own in the page to replace
-        block = next(b for b in section.blocks if b.id == block_id)
-        others = [key for key in brief.cited_keys if key not in block.cited_keys]
-        sections = [dataclasses.replace(section, blocks=(block,), companies=())]
-        if others:
-            sections.append(Section("", (_citer(block, others),), show_titles=False))
-        alone = dataclasses.replace(brief, sections=tuple(sections))
-        loaded = self._loaded
-        assert loaded is not None
-        # The brief of one block is written and rendered as any brief is, in this process.
-        writer = DocumentWriter(loaded.project, loaded.strings)
-        markdown, _ = writer.write(alone, figure_names(alone))
-        job = dataclasses.replace(prepared.job, markdown=markdown, formats=("html",), spans=())
-        (artifact,) = render_job(job)
-        return page_fragment(artifact.data, block_id)
+
+def _render(loaded: Loaded, prepared: Prepared, block_id: str) -> Fragment | None:
+    """The brief of that one block (under its section's title, citing the whole brief's
+    sources), written and rendered as any brief is, in this process; its section and
+    references."""
+    brief = prepared.brief
+    section = next(s for s in brief.sections if any(b.id == block_id for b in s.blocks))
+    if not section.show_titles:
+        return None  # no section of its own in the page to replace
+    block = next(b for b in section.blocks if b.id == block_id)
+    others = [key for key in brief.cited_keys if key not in block.cited_keys]
+    sections = [dataclasses.replace(section, blocks=(block,), companies=())]
+    if others:
+        sections.append(Section("", (_citer(block, others),), show_titles=False))
+    alone = dataclasses.replace(brief, sections=tuple(sections))
+    writer = DocumentWriter(loaded.project, loaded.strings)
+    markdown, _ = writer.write(alone, figure_names(alone))
+    job = dataclasses.replace(prepared.job, markdown=markdown, formats=("html",), spans=())
+    (artifact,) = render_job(job)
+    return page_fragment(artifact.data, block_id)
 
 
 def _citer(block: Block, keys: list[str]) -> Block:
