@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,9 @@ class BuildResult:
     fallbacks: dict[str, tuple[str, ...]]  # artifact path -> block ids shown in the source locale
     manifest: Manifest
     timestamp: int  # the build's fixed timestamp (for the archive's entry dates)
+    # The project as this build loaded it (None when nothing had changed: it loaded nothing), for
+    # a caller that goes on working with it, as the live preview does.
+    loaded: Loaded | None = field(default=None, compare=False, repr=False)
 
 
 def build(request: BuildRequest, progress: Progress = lambda event: None) -> BuildResult:
@@ -213,7 +216,9 @@ def _write_build(
         if p.brief.fallback_blocks and a.kind == "brief"
     }
     timestamp = loaded.project.build_timestamp
-    return BuildResult(tuple(written), skipped, loaded.warnings, fallbacks, manifest, timestamp)
+    return BuildResult(
+        tuple(written), skipped, loaded.warnings, fallbacks, manifest, timestamp, loaded
+    )
 
 
 class _Finished:

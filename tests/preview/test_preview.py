@@ -317,7 +317,7 @@ def test_an_edited_block_is_patched_ahead_of_the_rebuild_and_the_rebuild_agrees(
     preview = Preview(project, Target("schools", locale))
     assert preview.rebuild().ok
     assert preview._quick is not None
-    preview._quick.refresh()  # as run() does after each build
+    preview.prepare_next()  # as run() does after each build
     intro = f"content/{locale}/010-intro.md"
     words = {"en": "claim to read", "fr": "prétendent lire"}[locale]
     edit(project / intro, words, f"{words}, says one vendor,")
@@ -333,13 +333,13 @@ def test_an_edited_block_is_patched_ahead_of_the_rebuild_and_the_rebuild_agrees(
     # An unknown key (and, in a translation, a citation its source does not make: translation
     # QA) is a problem `check` reports: no patch, the full build shows it.
     for citation in ("nowhere2020", "bryant2019"):
-        preview._quick.refresh()
+        preview.prepare_next()
         edit(project / intro, "says one vendor", f"says one vendor [@{citation}]")
         broken = preview.rebuild((intro,))
         assert broken.patched == 0.0
         assert bool(broken.problems) == (citation == "nowhere2020" or locale == "fr")
         edit(project / intro, f" [@{citation}]", "")
-    preview._quick.refresh()
+    preview.prepare_next()
     edit(project / intro, "says one vendor", "says a vendor")
     assert preview.rebuild((intro, "briefs/schools.yaml")).patched == 0.0  # two files
 

@@ -29,6 +29,7 @@ import watchfiles
 
 from briefgen.build import BuildRequest, build
 from briefgen.errors import BriefgenError, Problem, ProblemsError, did_you_mean
+from briefgen.load.loader import Loaded
 from briefgen.load.project import PROJECT_FILE, load_project
 from briefgen.load.yamlfile import load_yaml_mapping
 from briefgen.model import artifact_path
@@ -154,6 +155,7 @@ class Preview:
         )
         # One edited block of one brief is rendered ahead of the rebuild (patch.py).
         self._quick = QuickRender(self.request) if target.brief else None
+        self._built: Loaded | None = None  # the project as the latest build loaded it
         # A session token in the generation: a page from an earlier run of the server reloads.
         self._session = secrets.token_hex(4)
         self._count = 0
@@ -200,7 +202,7 @@ class Preview:
         started = time.monotonic()
         patch = self._send_patch(changed)
         patched = time.monotonic() - started if patch is not None else 0.0
-        outcome = _build_outcome(self.request, changed, self._progress)
+        outcome, self._built = _build_outcome(self.request, changed, self._progress)
         outcome = replace(outcome, seconds=time.monotonic() - started, patched=patched)
         with self._changed:
             old = self._state
@@ -214,6 +216,12 @@ class Preview:
                 self._state = new
                 self._changed.notify_all()
         return outcome
+
+    def prepare_next(self) -> None:
+        """Get the shortcut ready for the next edit, from the project as the latest build
+        loaded it (run() calls this after each build's report)."""
+        if self._quick is not None:
+            self._quick.refresh(self._built)
 
     def _send_patch(self, changed: tuple[str, ...]) -> Patch | None:
         if self._quick is None or not changed or not self._state.ready or self._state.failed:
@@ -261,33 +269,36 @@ class Preview:
             outcome = self.rebuild(changed)
             if not self._stop.is_set():  # a build cut short by Ctrl-C is not news
                 report(outcome)
-            if self._quick is not None:  # after the report: ready for the next edit
-                self._quick.refresh()
+            self.prepare_next()  # after the report: ready for the next edit
 
 
 class Stopped(Exception):
     """The preview was closed during a build."""
 
 
-def _build_outcome(request: BuildRequest, changed: tuple[str, ...], progress: Progress) -> Outcome:
+def _build_outcome(
+    request: BuildRequest, changed: tuple[str, ...], progress: Progress
+) -> tuple[Outcome, Loaded | None]:
+    """What a build did, and the project as it loaded it (None if it loaded none or failed)."""
     try:
         result = build(request, progress)
     except Stopped:
-        return Outcome(changed, 0.0, failure="stopped")
+        return Outcome(changed, 0.0, failure="stopped"), None
     except ProblemsError as error:
-        return Outcome(changed, 0.0, problems=error.problems)
+        return Outcome(changed, 0.0, problems=error.problems), None
     except BriefgenError as error:  # pandoc failed, an output could not be written, ...
-        return Outcome(changed, 0.0, failure=str(error))
+        return Outcome(changed, 0.0, failure=str(error)), None
     except Exception as error:  # a bug in briefgen: keep serving, say so, keep the traceback
-        return Outcome(
-            changed,
-            0.0,
-            failure=f"an internal error occurred (a bug in briefgen): {error!r}; run with "
-            "--debug for the traceback and report it.",
-            detail=traceback.format_exc(),
+        failure = (
+            f"an internal error occurred (a bug in briefgen): {error!r}; run with "
+            "--debug for the traceback and report it."
         )
+        return Outcome(changed, 0.0, failure=failure, detail=traceback.format_exc()), None
     pages = tuple(w.relpath for w in result.written if w.relpath.endswith(".html"))
-    return Outcome(changed, 0.0, rebuilt=pages, unchanged=result.skipped, warnings=result.warnings)
+    outcome = Outcome(
+        changed, 0.0, rebuilt=pages, unchanged=result.skipped, warnings=result.warnings
+    )
+    return outcome, result.loaded
 
 
 # Editors' temporary files, beyond what watchfiles ignores already (*.swp, *~, .#*, JetBrains):

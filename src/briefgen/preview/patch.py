@@ -68,15 +68,18 @@ class QuickRender:
         self._loaded: Loaded | None = None
         self._prepared: Prepared | None = None
 
-    def refresh(self) -> None:
-        """Load the project as the last full build did (the parse cache is warm), and keep the
-        previewed brief's assembly. Any problem leaves no state: the next edit takes the full
-        path."""
+    def refresh(self, loaded: Loaded | None = None) -> None:
+        """Keep the previewed brief's assembly from `loaded`, the project as the latest build
+        loaded it. Without one (that build changed nothing, or failed: no patch is sent until
+        a build succeeds), the state kept stays, or the project is loaded if none is kept.
+        Any problem leaves no state: the next edit takes the full path."""
+        if loaded is None and self._prepared is not None:
+            return
         self._loaded = self._prepared = None
         if len(self.request.briefs) != 1 or len(self.request.locales) != 1:
             return
         try:
-            loaded = load(self.request.root)
+            loaded = loaded or load(self.request.root)
             plan, _ = plan_builds(loaded, self.request)
             (prepared,) = prepare(loaded, plan)
         except Exception:  # the full build reports every problem; this is only a shortcut
